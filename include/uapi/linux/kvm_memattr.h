@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kvm-memattr: memory protection attributes for KVM guests.
+ *
+ * Extends upstream's KVM_SET_MEMORY_ATTRIBUTES (see <linux/kvm.h>) while the
+ * kvm_memattr module is loaded.  Which attributes a VM accepts is reported by
+ * KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES) on that VM's fd: never assume
+ * a bit below is accepted without asking.
+ *
+ * See Documentation/virt/kvm/memattr/api.rst.
+ */
+#ifndef _UAPI_LINUX_KVM_MEMATTR_H
+#define _UAPI_LINUX_KVM_MEMATTR_H
+
+#include <linux/kvm.h>
+
+/*
+ * Protections are inverted: a set bit takes a permission away, so 0 means
+ * "whatever the memslot allows".  Attributes never grant more than the
+ * memslot does.  KVM_MEMORY_ATTRIBUTE_PRIVATE (1ULL << 3) is upstream's.
+ */
+#define KVM_MEMORY_ATTRIBUTE_NO_READ		(1ULL << 0)
+#define KVM_MEMORY_ATTRIBUTE_NO_WRITE		(1ULL << 1)
+#define KVM_MEMORY_ATTRIBUTE_NO_EXEC		(1ULL << 2)
+
+/* memory_fault.flags of KVM_EXIT_MEMORY_FAULT: the access that was denied. */
+#define KVM_MEMORY_EXIT_FLAG_READ		(1ULL << 0)
+#define KVM_MEMORY_EXIT_FLAG_WRITE		(1ULL << 1)
+#define KVM_MEMORY_EXIT_FLAG_EXEC		(1ULL << 2)
+
+#endif /* _UAPI_LINUX_KVM_MEMATTR_H */
