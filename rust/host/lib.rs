@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host build of the kvm_memattr module's pure logic.
+//!
+//! The files under `../kvm_memattr/` that do not depend on the kernel crate
+//! are compiled here unchanged, so `cargo test` covers them without a kernel.
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+#[path = "../kvm_memattr/uapi.rs"]
+#[allow(dead_code)]
+mod uapi;
+
+#[cfg(test)]
+mod uapi_header_tests;

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Rust mirror of the uAPI header must match the header, bit for bit.
+
+use crate::uapi::*;
+use std::{collections::BTreeMap, fs, string::String, vec::Vec};
+
+/// Parses `#define NAME (1ULL << N)` lines of a C header.
+fn header_bits(path: &str) -> BTreeMap<String, u64> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut bits = BTreeMap::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() < 3 || words[0] != "#define" {
+            continue;
+        }
+        let value = words[2..].concat();
+        if let Some(shift) = value
+            .strip_prefix("(1ULL<<")
+            .and_then(|v| v.strip_suffix(')'))
+        {
+            let shift: u32 = shift.parse().expect("shift is a number");
+            bits.insert(String::from(words[1]), 1u64 << shift);
+        }
+    }
+    bits
+}
+
+#[test]
+fn mirror_matches_header() {
+    let header = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../include/uapi/linux/kvm_memattr.h"
+    );
+    let bits = header_bits(header);
+    let mirror = [
+        ("KVM_MEMORY_ATTRIBUTE_NO_READ", KVM_MEMORY_ATTRIBUTE_NO_READ),
+        ("KVM_MEMORY_ATTRIBUTE_NO_WRITE", KVM_MEMORY_ATTRIBUTE_NO_WRITE),
+        ("KVM_MEMORY_ATTRIBUTE_NO_EXEC", KVM_MEMORY_ATTRIBUTE_NO_EXEC),
+        ("KVM_MEMORY_EXIT_FLAG_READ", KVM_MEMORY_EXIT_FLAG_READ),
+        ("KVM_MEMORY_EXIT_FLAG_WRITE", KVM_MEMORY_EXIT_FLAG_WRITE),
+        ("KVM_MEMORY_EXIT_FLAG_EXEC", KVM_MEMORY_EXIT_FLAG_EXEC),
+    ];
+    for (name, value) in mirror {
+        assert_eq!(bits.get(name), Some(&value), "{name}");
+    }
+    assert_eq!(bits.len(), mirror.len(), "header has bits the mirror lacks");
+}
+
+#[test]
+fn protections_do_not_overlap_private() {
+    let protections =
+        KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;
+    assert_eq!(protections & KVM_MEMORY_ATTRIBUTE_PRIVATE, 0);
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kvm_memattr: page- and sub-page-granular memory attributes for KVM guests.
+//!
+//! The module registers itself with KVM as the memory attribute provider of
+//! the VMs created while it is loaded.  See
+//! `Documentation/virt/kvm/memattr/architecture.rst` for the layers.
+
+mod module_state;
+mod provider;
+mod vm;
+
+use kernel::prelude::*;
+use module_state::KvmMemattr;
+
+module! {
+    type: KvmMemattr,
+    name: "kvm_memattr",
+    author: "kvm-memattr developers",
+    description: "Memory protection attributes for KVM guests",
+    license: "GPL",
+}

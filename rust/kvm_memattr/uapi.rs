@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The uAPI constants, as `include/uapi/linux/kvm_memattr.h` defines them.
+//!
+//! The host crate's tests compare every constant here with the C header.
+
+/// `KVM_MEMORY_ATTRIBUTE_NO_READ`: the guest may not read the page.
+pub(crate) const KVM_MEMORY_ATTRIBUTE_NO_READ: u64 = 1 << 0;
+/// `KVM_MEMORY_ATTRIBUTE_NO_WRITE`: the guest may not write the page.
+pub(crate) const KVM_MEMORY_ATTRIBUTE_NO_WRITE: u64 = 1 << 1;
+/// `KVM_MEMORY_ATTRIBUTE_NO_EXEC`: the guest may not execute from the page.
+pub(crate) const KVM_MEMORY_ATTRIBUTE_NO_EXEC: u64 = 1 << 2;
+/// `KVM_MEMORY_ATTRIBUTE_PRIVATE`, upstream's (`<linux/kvm.h>`).
+pub(crate) const KVM_MEMORY_ATTRIBUTE_PRIVATE: u64 = 1 << 3;
+
+/// `KVM_MEMORY_EXIT_FLAG_READ`: a denied read caused the exit.
+pub(crate) const KVM_MEMORY_EXIT_FLAG_READ: u64 = 1 << 0;
+/// `KVM_MEMORY_EXIT_FLAG_WRITE`: a denied write caused the exit.
+pub(crate) const KVM_MEMORY_EXIT_FLAG_WRITE: u64 = 1 << 1;
+/// `KVM_MEMORY_EXIT_FLAG_EXEC`: a denied instruction fetch caused the exit.
+pub(crate) const KVM_MEMORY_EXIT_FLAG_EXEC: u64 = 1 << 2;
