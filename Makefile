@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm-memattr: the two commands that matter are `make run` and `make check`;
+# both set up everything they need on a fresh machine.  See README.md.
+#
+# When kbuild reads this directory (make -C $KDIR M=$PWD), it uses Kbuild.
+
+TESTBED := tools/testbed
+CPU ?= amd
+
+.PHONY: all deps kernel module selftests initramfs unit check run clean
+
+all: initramfs
+
+deps:
+	@$(TESTBED)/install-deps.sh
+
+kernel: deps
+	@$(TESTBED)/build-kernel.sh
+
+module: kernel
+	@$(TESTBED)/build-module.sh
+
+selftests: kernel
+	@$(TESTBED)/build-selftests.sh
+
+initramfs: module selftests
+	@$(TESTBED)/mkinitramfs.sh
+
+# Host unit tests of the module's pure logic; needs no kernel.
+unit:
+	cd rust/host && cargo test
+
+# EMUS="qemu bochs" and ONLY=<test name> narrow the run; see README.md.
+check: initramfs
+	@$(TESTBED)/check.sh
+
+# CPU=amd boots QEMU (SVM + NPT), CPU=intel boots Bochs (VMX + EPT).
+run: initramfs
+	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) run build/run-$(CPU).log
+
+clean:
+	rm -rf build rust/host/target
+	find rust/kvm_memattr \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.d' \) -delete
+	rm -f modules.order Module.symvers rust/kvm_memattr/modules.order

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# All tests: the host unit tests, then the VM suite on each emulator.  Prints
+# TAP and a last line "N passed, N failed"; exits non-zero on any failure.
+#
+# EMUS    emulators to run the VM suite on (default: "qemu bochs")
+# ONLY    run only the selftests whose command contains this string
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+EMUS=${EMUS:-qemu bochs}
+ONLY=${ONLY:-}
+RESULTS=$OUT_DIR/results
+PASSED=0
+FAILED=0
+
+# result OK|FAIL NAME
+result() {
+	if [ "$1" = OK ]; then
+		PASSED=$((PASSED + 1))
+		echo "ok $((PASSED + FAILED)) - $2"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $((PASSED + FAILED)) - $2"
+	fi
+}
+
+host_unit_tests() {
+	local log=$RESULTS/host.log name status
+	(cd "$PROJECT_DIR/rust/host" && cargo test --quiet -- --test-threads=1 \
+		--format=pretty) > "$log" 2>&1
+	if ! grep -q '^test result:' "$log"; then
+		sed 's/^/# /' "$log"
+		result FAIL "host: cargo test did not run"
+		return
+	fi
+	while read -r _ name _ status; do
+		case $status in
+		ok)	result OK "host: $name" ;;
+		*)	result FAIL "host: $name" ;;
+		esac
+	done < <(grep -E '^test .* \.\.\. ' "$log")
+	if grep -q 'test result: FAILED' "$log"; then
+		sed 's/^/# /' "$log"
+	fi
+}
+
+vm_suite() {
+	local emu=$1 log=$RESULTS/$emu.log line name
+	log "$emu: booting the VM suite (serial log: $log)"
+	ONLY=$ONLY "$TESTBED_DIR/run-vm.sh" "$emu" check "$log"
+	local finished=$?
+
+	while IFS= read -r line; do
+		case $line in
+		"ok "*)		name=${line#ok * - }; result OK "$name" ;;
+		"not ok "*)	name=${line#not ok * - }; result FAIL "$name" ;;
+		"# "*)		echo "$line" ;;
+		esac
+	done < <(grep -E '^(ok|not ok|# )' "$log")
+
+	if [ $finished -ne 0 ]; then
+		tail -n 30 "$log" | sed 's/^/# /'
+		result FAIL "$emu: guest finished the suite (no end marker: crash or wall-clock limit)"
+	fi
+	# The guest checks dmesg itself; this catches what it could not report.
+	if grep -E 'Kernel panic|BUG:|WARNING:|Oops' "$log" | sed 's/^/# /' | grep .; then
+		result FAIL "$emu: serial console free of kernel errors"
+	fi
+}
+
+mkdir -p "$RESULTS"
+echo "TAP version 13"
+step "host unit tests" host_unit_tests
+for emu in $EMUS; do
+	step "VM suite on $emu" vm_suite "$emu"
+done
+echo "1..$((PASSED + FAILED))"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

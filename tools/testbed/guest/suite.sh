@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+# The VM suite, run inside the guest; sourced by /init.
+
+TEST_NUM=0
+FAILED=0
+
+# tap_result RC NAME [DETAIL]: print one TAP line.
+tap_result() {
+	TEST_NUM=$((TEST_NUM + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TEST_NUM - $EMU: $2${3:+ ($3)}"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $TEST_NUM - $EMU: $2${3:+ ($3)}"
+	fi
+}
+
+# tap_check NAME COMMAND...: run a short command as one test.
+tap_check() {
+	name=$1; shift
+	if "$@" > /tmp/check.log 2>&1; then
+		tap_result 0 "$name"
+	else
+		sed 's/^/# /' /tmp/check.log
+		tap_result 1 "$name"
+	fi
+}
+
+load_kvm() {
+	vendor=kvm_amd
+	grep -q '^flags.* vmx' /proc/cpuinfo && vendor=kvm_intel
+	modprobe "$vendor" "$@"
+}
+
+module_loaded() {
+	[ -d /sys/module/$MODULE ]
+}
+
+# run_selftest LABEL TIMEOUT COMMAND...: run one selftest as one TAP test.
+# A skip (exit code 4) is a failure: every test in tests.list must run.
+run_selftest() {
+	label=$1 limit=$2; shift 2
+	start=$(date +%s)
+	timeout -s KILL "$limit" "$SELFTESTS/$@" > /tmp/test.log 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	case $rc in
+	0)	tap_result 0 "$* $label" "${secs} s" ;;
+	4)	sed 's/^/# /' /tmp/test.log
+		tap_result 1 "$* $label" "skipped, but must run" ;;
+	137)	tail -n 20 /tmp/test.log | sed 's/^/# /'
+		tap_result 1 "$* $label" "timed out after ${limit} s" ;;
+	*)	tail -n 40 /tmp/test.log | sed 's/^/# /'
+		tap_result 1 "$* $label" "exit code $rc after ${secs} s" ;;
+	esac
+}
+
+# run_pass LABEL PASSES: run the tests.list lines of this emulator whose
+# pass is one of PASSES.
+run_pass() {
+	label=$1 passes=$2
+	grep -Ev '^[[:space:]]*(#|$)' /lib/testbed/tests.list |
+	while read -r pass emus limit cmd; do
+		case ",$emus," in *",$EMU,"*) ;; *) continue ;; esac
+		case " $passes " in *" $pass "*) ;; *) continue ;; esac
+		case "$cmd" in *"$ONLY"*) ;; *) continue ;; esac
+		echo "$limit $cmd"
+	done > /tmp/pass.list
+	while read -r limit cmd; do
+		# shellcheck disable=SC2086
+		run_selftest "$label" "$limit" $cmd
+	done < /tmp/pass.list
+}
+
+# Load and unload the module repeatedly; every cycle must leave no trace.
+load_unload_cycles() {
+	i=0
+	while [ $i -lt 20 ]; do
+		modprobe $MODULE || return 1
+		module_loaded || return 1
+		rmmod $MODULE || return 1
+		! module_loaded || return 1
+		i=$((i + 1))
+	done
+}
+
+# The kernel log must be free of warnings, bugs and lockdep reports.
+kernel_log_clean() {
+	! dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace:|circular locking|possible recursive locking|INFO: task .* blocked|UBSAN:|KASAN:'
+}
+
+run_suite() {
+	echo "TAP version 13"
+	echo "# kernel $(uname -r), emulator $EMU, $(grep -c ^processor /proc/cpuinfo) CPU(s)"
+	echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+
+	tap_check "load KVM" load_kvm
+	tap_check "insmod $MODULE" modprobe $MODULE
+	run_pass "[module]" "with-module both"
+	tap_check "rmmod $MODULE" rmmod $MODULE
+	tap_check "20 load/unload cycles of $MODULE" load_unload_cycles
+	run_pass "[no module]" "both"
+	tap_check "kernel log clean" kernel_log_clean
+
+	echo "1..$TEST_NUM"
+}

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings of the testbed scripts; sourced, never run.
+
+TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT_DIR=$(cd "$TESTBED_DIR/../.." && pwd)
+
+# Debian's rustc-web ships rust-src; the rustup toolchain first on PATH does not.
+export PATH=/usr/lib/llvm-19/bin:$PATH
+BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
+KBUILD_TOOLCHAIN=(LLVM=1 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc
+		  BINDGEN="$BINDGEN")
+
+# Everything built from the kernel lives outside the clone, keyed by what
+# goes into it, so that CI and later sessions on this machine reuse it.
+CACHE_DIR=${KVM_MEMATTR_CACHE:-$HOME/.cache/kvm-memattr}
+KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+PATCH_DIR=$PROJECT_DIR/patches/v6.12
+CONFIG_FRAGMENT=$PROJECT_DIR/kernel/kvm_memattr.config
+JOBS=${JOBS:-$(( $(nproc) + 1 ))}
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run a named step and report how long it took.
+step() {
+	local name=$1 start rc; shift
+	start=$(date +%s)
+	log "$name ..."
+	"$@"; rc=$?
+	if [ $rc -eq 0 ]; then
+		log "$name: done in $(( $(date +%s) - start )) s"
+	else
+		log "$name: FAILED (rc $rc) after $(( $(date +%s) - start )) s"
+	fi
+	return $rc
+}
+
+# Hash of the kernel source and the toolchain: when it changes, the cached
+# kernel is rebuilt from scratch.
+toolchain_key() {
+	{
+		ls -l --time-style=+ "$KERNEL_TARBALL" | awk '{print $5, $NF}'
+		dpkg-query -W -f='${Package} ${Version}\n' linux-source-6.12 \
+			rustc-web clang-19 2> /dev/null
+		"$BINDGEN" --version 2> /dev/null
+	} | sha256sum | cut -c1-16
+}
+
+# Hash of everything the kernel build depends on: when it changes, the cached
+# kernel is rebuilt, incrementally where only the series or config changed.
+kernel_key() {
+	{
+		toolchain_key
+		cat "$PATCH_DIR/series"
+		while read -r p; do cat "$PATCH_DIR/$p"; done < "$PATCH_DIR/series"
+		cat "$CONFIG_FRAGMENT"
+	} | sha256sum | cut -c1-16
+}
+
+# One kernel tree and build directory, reused across keys: the build records
+# absolute paths, so a stable location keeps rebuilds incremental.
+KERNEL_DIR=$CACHE_DIR/linux-6.12
+KSRC=$KERNEL_DIR/src
+KBUILD=$KERNEL_DIR/build
+KHDRS=$KERNEL_DIR/headers
+
+# What the project builds itself lives in the clone, under build/.
+OUT_DIR=${OUT_DIR:-$PROJECT_DIR/build}
+SELFTESTS_OUT=$OUT_DIR/selftests
+HDRS_OUT=$OUT_DIR/usr/include
+MODULE_KO=$PROJECT_DIR/rust/kvm_memattr/kvm_memattr.ko
+TESTS_LIST=$TESTBED_DIR/tests.list
+
+DEMO_BINARY=x86_64/kvm_memattr_demo
+
+# Selftest binaries the guest needs: the first word of every command of the
+# suite, and the demo.
+guest_binaries() {
+	{
+		grep -Ev '^[[:space:]]*(#|$)' "$TESTS_LIST" | awk '{print $4}'
+		echo "$DEMO_BINARY"
+	} | sort -u
+}

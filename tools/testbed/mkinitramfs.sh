@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Pack the test initramfs: busybox, /init and the suite, the selftests, the
+# KVM modules of the kernel build and kvm_memattr.ko.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+INITRAMFS=$OUT_DIR/initramfs.cpio.gz
+
+make_initramfs() {
+	local root=$OUT_DIR/initramfs krel applet bin
+	krel=$(cat "$KBUILD/include/config/kernel.release")
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/testbed,selftests}
+	cp /bin/busybox "$root/bin/"
+	for applet in $(/bin/busybox --list); do
+		[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+	done
+	ln -s bin "$root/sbin"
+
+	install -m 755 "$TESTBED_DIR/guest/init" "$root/init"
+	cp "$TESTBED_DIR/guest/suite.sh" "$TESTBED_DIR/guest/demo.sh" \
+	   "$TESTS_LIST" "$root/lib/testbed/"
+
+	for bin in $(guest_binaries); do
+		mkdir -p "$root/selftests/$(dirname "$bin")"
+		cp "$SELFTESTS_OUT/$bin" "$root/selftests/$bin"
+	done
+
+	mkdir -p "$root/lib/modules/$krel/kernel" "$root/lib/modules/$krel/extra"
+	(cd "$KBUILD" && find . -name '*.ko' -exec cp --parents {} \
+		"$root/lib/modules/$krel/kernel/" \;)
+	cp "$MODULE_KO" "$root/lib/modules/$krel/extra/"
+	/bin/busybox depmod -b "$root" "$krel"
+
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$INITRAMFS"
+	log "initramfs: $INITRAMFS ($(du -h "$INITRAMFS" | cut -f1))"
+}
+
+step "pack initramfs" make_initramfs

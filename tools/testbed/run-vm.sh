@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel and initramfs on an emulated CPU and wait for the guest
+# to finish, within a wall-clock limit.
+#
+# usage: run-vm.sh qemu|bochs check|run LOG
+#   qemu   QEMU TCG, -cpu max: AMD SVM with nested paging
+#   bochs  Bochs 2.7, tigerlake: Intel VMX with EPT, execute-only EPT and SPP
+# The guest's serial console goes to LOG (and to stdout with 'run').
+# Exit status: 0 when the guest printed its end marker, 1 otherwise.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+EMU=$1 MODE=$2 LOG=$3
+BZIMAGE=$KBUILD/arch/x86/boot/bzImage
+INITRAMFS=$OUT_DIR/initramfs.cpio.gz
+END_MARKER=KVM_MEMATTR_END
+# Wall-clock limits, seconds.  Bochs is several times slower than QEMU.
+case $EMU in
+qemu)	LIMIT=${QEMU_LIMIT:-1500} ;;
+bochs)	LIMIT=${BOCHS_LIMIT:-1800} ;;
+*)	die "unknown emulator '$EMU'" ;;
+esac
+CMDLINE="console=ttyS0 panic=-1 oops=panic loglevel=4 memattr.mode=$MODE memattr.emu=$EMU"
+[ -n "${ONLY:-}" ] && CMDLINE+=" memattr.only=$ONLY"
+
+[ -e "$BZIMAGE" ] && [ -e "$INITRAMFS" ] || die "kernel or initramfs missing"
+mkdir -p "$(dirname "$LOG")"
+: > "$LOG"
+
+run_qemu() {
+	local out=/dev/null
+	[ "$MODE" = run ] && out=/dev/stdout
+	timeout -s KILL "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 2G \
+		-smp 2 -nographic -no-reboot -nic none -monitor none -serial stdio \
+		-kernel "$BZIMAGE" -initrd "$INITRAMFS" -append "$CMDLINE" \
+		< /dev/null 2>&1 | tr -d '\r' | tee "$LOG" > "$out" || true
+}
+
+make_bochs_disk() {
+	local dir=$1 img=$1/disk.img
+	rm -f "$img" "$img.lock"
+	truncate -s 96M "$img"
+	echo 'start=2048, type=c, bootable' | sfdisk -q "$img"
+	dd if=/usr/lib/syslinux/mbr/mbr.bin of="$img" bs=440 count=1 \
+		conv=notrunc status=none
+	mkfs.vfat -F 16 --offset 2048 "$img" $(( (96 - 1) * 1024 )) > /dev/null
+	syslinux --offset 1048576 --install "$img"
+	cat > "$dir/syslinux.cfg" <<-CFG
+	SERIAL 0 115200
+	DEFAULT linux
+	LABEL linux
+	  KERNEL bzimage
+	  INITRD initrd.gz
+	  APPEND $CMDLINE
+	CFG
+	mcopy -i "$img@@1M" "$BZIMAGE" ::bzimage
+	mcopy -i "$img@@1M" "$INITRAMFS" ::initrd.gz
+	mcopy -i "$img@@1M" "$dir/syslinux.cfg" ::syslinux.cfg
+}
+
+run_bochs() {
+	local dir=$OUT_DIR/bochs serial pid start tail_pid=
+	mkdir -p "$dir"
+	serial=$dir/serial.out
+	make_bochs_disk "$dir"
+	cat > "$dir/bochsrc" <<-RC
+	megs: 1024
+	cpu: model=tigerlake, count=1, ips=200000000, reset_on_triple_fault=0
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	ata0-master: type=disk, path=$dir/disk.img, mode=flat
+	boot: disk
+	clock: sync=none, time0=local
+	display_library: term
+	speaker: enabled=0
+	com1: enabled=1, mode=file, dev=$serial
+	log: $dir/bochs.log
+	RC
+	# Debian's Bochs has its debugger built in: continue at its prompt.
+	echo c > "$dir/dbg.rc"
+	: > "$serial"
+	TERM=xterm setsid script -qfc \
+		"bochs -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null \
+		> "$dir/bochs.tty" 2>&1 < /dev/null &
+	pid=$!
+	[ "$MODE" = run ] && { tail -f "$serial" & tail_pid=$!; }
+
+	start=$(date +%s)
+	while kill -0 "$pid" 2> /dev/null; do
+		if grep -q -e "^$END_MARKER" -e 'Kernel panic' "$serial"; then
+			sleep 3
+			break
+		fi
+		if [ $(( $(date +%s) - start )) -ge "$LIMIT" ]; then
+			echo "run-vm: bochs wall-clock limit of $LIMIT s reached" >&2
+			break
+		fi
+		sleep 2
+	done
+	# bochs-bin ignores SIGTERM, and leaves a lock file behind when killed.
+	kill -KILL -- -"$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+	[ -n "$tail_pid" ] && kill "$tail_pid" 2> /dev/null
+	rm -f "$dir/disk.img.lock"
+	tr -d '\r' < "$serial" > "$LOG"
+}
+
+start=$(date +%s)
+"run_$EMU"
+log "$EMU: guest ran for $(( $(date +%s) - start )) s wall clock"
+grep -q "^$END_MARKER" "$LOG"
