@@ -10,9 +10,24 @@
 #[cfg(test)]
 extern crate std;
 
+#[path = "../kvm_memattr/attributes.rs"]
+#[allow(dead_code)]
+mod attributes;
+#[path = "../kvm_memattr/range.rs"]
+#[allow(dead_code)]
+mod range;
+#[path = "../kvm_memattr/run_map.rs"]
+#[allow(dead_code)]
+mod run_map;
 #[path = "../kvm_memattr/uapi.rs"]
 #[allow(dead_code)]
 mod uapi;
 
+#[cfg(test)]
+mod attributes_tests;
+#[cfg(test)]
+mod range_tests;
+#[cfg(test)]
+mod run_map_tests;
 #[cfg(test)]
 mod uapi_header_tests;

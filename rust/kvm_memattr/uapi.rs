@@ -19,3 +19,20 @@ pub(crate) const KVM_MEMORY_EXIT_FLAG_READ: u64 = 1 << 0;
 pub(crate) const KVM_MEMORY_EXIT_FLAG_WRITE: u64 = 1 << 1;
 /// `KVM_MEMORY_EXIT_FLAG_EXEC`: a denied instruction fetch caused the exit.
 pub(crate) const KVM_MEMORY_EXIT_FLAG_EXEC: u64 = 1 << 2;
+
+/// `KVMIO`, the ioctl type of KVM.
+pub(crate) const KVMIO: u32 = 0xAE;
+
+/// The number of `KVM_GET_MEMORY_ATTRIBUTES`: `_IOWR(KVMIO, 0xf0, struct
+/// kvm_memory_attributes)`.
+pub(crate) const KVM_GET_MEMORY_ATTRIBUTES_NR: u32 = 0xf0;
+
+/// `struct kvm_memory_attributes` of `<linux/kvm.h>`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct KvmMemoryAttributes {
+    pub(crate) address: u64,
+    pub(crate) size: u64,
+    pub(crate) attributes: u64,
+    pub(crate) flags: u64,
+}

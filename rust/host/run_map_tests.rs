@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The run map against a page-by-page model, including what a concurrent
+//! reader sees while a plan is applied.
+
+use crate::run_map::*;
+use proptest::prelude::*;
+use std::{collections::BTreeMap, vec::Vec};
+
+/// The map as the module keeps it, with a `BTreeMap` in place of the xarray.
+#[derive(Default, Debug)]
+struct Map(BTreeMap<u64, Run>);
+
+impl RunLookup for Map {
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
+        self.0.range(gfn..).next().map(|(&key, &run)| (key, run))
+    }
+}
+
+impl Map {
+    /// Applies a plan step by step, calling `check` after each step.
+    fn apply(&mut self, plan: &SetPlan, mut check: impl FnMut(&Map)) {
+        for store in plan.stores() {
+            self.0.insert(store.last, store.run);
+            check(self);
+        }
+        let doomed: Vec<u64> = self
+            .0
+            .range(plan.erase_first..=plan.erase_last)
+            .map(|(&key, _)| key)
+            .filter(|&key| plan.erases_in_pass(key))
+            .collect();
+        for key in doomed.into_iter().chain(plan.erase_after) {
+            self.0.remove(&key);
+            check(self);
+        }
+    }
+
+    fn set(&mut self, first: u64, last: u64, attributes: u64) {
+        let plan = plan_set(self, first, last, attributes);
+        self.apply(&plan, |_| {});
+    }
+
+    /// Runs are ordered, disjoint, non-empty, non-zero and maximal.
+    fn assert_invariants(&self) {
+        let mut previous: Option<(u64, Run)> = None;
+        for (&last, &run) in &self.0 {
+            assert!(run.start <= last, "empty run {run:?} at {last}");
+            assert_ne!(run.attributes, 0, "zero run at {last}");
+            if let Some((prev_last, prev)) = previous {
+                assert!(prev_last < run.start, "overlap at {last}");
+                assert!(
+                    prev_last + 1 < run.start || prev.attributes != run.attributes,
+                    "adjacent equal runs at {prev_last} and {last}"
+                );
+            }
+            previous = Some((last, run));
+        }
+    }
+}
+
+const PAGES: u64 = 64;
+
+fn model_set(model: &mut [u64], first: u64, last: u64, attributes: u64) {
+    for page in &mut model[first as usize..=last as usize] {
+        *page = attributes;
+    }
+}
+
+fn assert_matches(map: &Map, model: &[u64]) {
+    for (gfn, &expected) in model.iter().enumerate() {
+        assert_eq!(attributes_at(map, gfn as u64, PAGES - 1).0, expected, "gfn {gfn}");
+    }
+}
+
+fn set_strategy() -> impl Strategy<Value = (u64, u64, u64)> {
+    (0..PAGES, 0..PAGES, 0..4u64).prop_map(|(a, b, attributes)| (a.min(b), a.max(b), attributes))
+}
+
+proptest! {
+    #[test]
+    fn sets_match_a_page_model(sets in prop::collection::vec(set_strategy(), 1..40)) {
+        let mut map = Map::default();
+        let mut model = [0u64; PAGES as usize];
+        for (first, last, attributes) in sets {
+            let before = model;
+            model_set(&mut model, first, last, attributes);
+            let plan = plan_set(&map, first, last, attributes);
+            // Outside the range, every intermediate state reads as before.
+            map.apply(&plan, |map| {
+                for gfn in (0..PAGES).filter(|g| *g < first || *g > last) {
+                    assert_eq!(attributes_at(map, gfn, PAGES - 1).0, before[gfn as usize]);
+                }
+            });
+            map.assert_invariants();
+            assert_matches(&map, &model);
+        }
+    }
+
+    #[test]
+    fn run_lengths_match_a_page_model(sets in prop::collection::vec(set_strategy(), 1..20),
+                                      start in 0..PAGES) {
+        let mut map = Map::default();
+        let mut model = [0u64; PAGES as usize];
+        for (first, last, attributes) in sets {
+            model_set(&mut model, first, last, attributes);
+            map.set(first, last, attributes);
+        }
+        let (attributes, last) = attributes_at(&map, start, PAGES - 1);
+        let expected_last = (start..PAGES)
+            .take_while(|&g| model[g as usize] == model[start as usize])
+            .last()
+            .unwrap();
+        prop_assert_eq!(attributes, model[start as usize]);
+        prop_assert_eq!(last, expected_last);
+        prop_assert!(range_has(&map, start, last, !0, attributes));
+        if last + 1 < PAGES {
+            prop_assert!(!range_has(&map, start, last + 1, !0, attributes));
+        }
+        // Masked: only the bits in the mask count.
+        let mask = 1;
+        let expected = (start..=last).all(|g| model[g as usize] & mask == attributes & mask);
+        prop_assert_eq!(range_has(&map, start, last, mask, attributes & mask), expected);
+        let whole = (0..PAGES).all(|g| model[g as usize] & mask == 0);
+        prop_assert_eq!(range_has(&map, 0, PAGES - 1, mask, 0), whole);
+    }
+}
+
+#[test]
+fn a_set_costs_runs_not_pages() {
+    let mut map = Map::default();
+    // 1 TiB, then a hole in the middle, then the whole range again.
+    let last = (1u64 << 28) - 1;
+    map.set(0, last, 2);
+    assert_eq!(map.0.len(), 1);
+    map.set(1 << 20, (1 << 21) - 1, 0);
+    assert_eq!(map.0.len(), 2);
+    map.set(0, last, 2);
+    assert_eq!(map.0.len(), 1);
+    map.set(0, last, 0);
+    assert!(map.0.is_empty());
+}
+
+#[test]
+fn the_highest_gfn_is_usable() {
+    let mut map = Map::default();
+    map.set(MAX_GFN - 1, MAX_GFN, 6);
+    assert_eq!(attributes_at(&map, MAX_GFN, MAX_GFN), (6, MAX_GFN));
+    assert_eq!(attributes_at(&map, 0, MAX_GFN), (0, MAX_GFN - 2));
+    let run = Run {
+        start: MAX_GFN,
+        attributes: 0xff,
+    };
+    assert_eq!(Run::decode(run.encode()), run);
+    assert!(run.encode() < 1 << 63);
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Which attribute values a VM accepts, and what they leave the guest.
+//!
+//! Protections are inverted bits: a set bit takes a permission away.  The
+//! effective permission of a page is the memslot's permission minus what its
+//! attributes take away; attributes never grant anything.
+
+use crate::uapi::{
+    KVM_MEMORY_ATTRIBUTE_NO_EXEC, KVM_MEMORY_ATTRIBUTE_NO_READ, KVM_MEMORY_ATTRIBUTE_NO_WRITE,
+    KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEMORY_EXIT_FLAG_EXEC, KVM_MEMORY_EXIT_FLAG_READ,
+    KVM_MEMORY_EXIT_FLAG_WRITE,
+};
+
+/// The protection bits.
+pub(crate) const PROTECTIONS: u64 =
+    KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;
+
+/// What the VM's MMU can express, as KVM reports it when the VM is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MmuCaps {
+    /// Leaves can be execute-only: EPT with execute-only support.
+    pub(crate) exec_only: bool,
+    /// The VM type has private memory (upstream's PRIVATE attribute).
+    pub(crate) private_mem: bool,
+}
+
+/// Why an attribute value is refused.  Every reason maps to `EINVAL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    /// A bit that this VM does not know.
+    UnknownBits,
+    /// Write permission without read permission: no MMU can map it.
+    WriteWithoutRead,
+    /// Execute-only, on an MMU without execute-only leaves.
+    ExecOnlyUnsupported,
+}
+
+/// The permissions a page keeps under some attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Access {
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) exec: bool,
+}
+
+impl Access {
+    /// What attributes leave of full access.
+    pub(crate) const fn of(attributes: u64) -> Self {
+        Self {
+            read: attributes & KVM_MEMORY_ATTRIBUTE_NO_READ == 0,
+            write: attributes & KVM_MEMORY_ATTRIBUTE_NO_WRITE == 0,
+            exec: attributes & KVM_MEMORY_ATTRIBUTE_NO_EXEC == 0,
+        }
+    }
+}
+
+/// The bits that `KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)` reports.
+///
+/// NO_READ is advertised only where a readable-cleared leaf can be built
+/// (execute-only EPT); "no access" is accepted everywhere nonetheless, since
+/// it needs no readable bit at all.
+pub(crate) const fn supported(caps: MmuCaps) -> u64 {
+    let mut bits = KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;
+    if caps.exec_only {
+        bits |= KVM_MEMORY_ATTRIBUTE_NO_READ;
+    }
+    if caps.private_mem {
+        bits |= KVM_MEMORY_ATTRIBUTE_PRIVATE;
+    }
+    bits
+}
+
+/// Checks that `attributes` is a value this VM accepts.
+pub(crate) fn validate(attributes: u64, caps: MmuCaps) -> Result<(), Invalid> {
+    let known = supported(caps) | PROTECTIONS;
+    if attributes & !known != 0 {
+        return Err(Invalid::UnknownBits);
+    }
+    let access = Access::of(attributes);
+    if access.write && !access.read {
+        return Err(Invalid::WriteWithoutRead);
+    }
+    if access.exec && !access.read && !caps.exec_only {
+        return Err(Invalid::ExecOnlyUnsupported);
+    }
+    Ok(())
+}
+
+/// Access rights as KVM's hooks pass them (`KVM_MEMATTR_ACCESS_*` in
+/// `<linux/kvm_memattr_ops.h>`): one bit for an access, a mask for rights.
+pub(crate) const ACCESS_READ: u32 = 1 << 0;
+/// See [`ACCESS_READ`].
+pub(crate) const ACCESS_WRITE: u32 = 1 << 1;
+/// See [`ACCESS_READ`].
+pub(crate) const ACCESS_EXEC: u32 = 1 << 2;
+
+/// What a guest access that faulted on a page may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FaultVerdict {
+    /// The rights a mapping of the page may grant.
+    pub(crate) allowed: u32,
+    /// If `allowed` lacks the access: the `memory_fault.flags` of the exit.
+    pub(crate) exit_flags: u64,
+}
+
+/// Decides a guest access (one `ACCESS_*` bit) to a page with `attributes`.
+pub(crate) const fn fault_verdict(attributes: u64, access: u32) -> FaultVerdict {
+    let rights = Access::of(attributes);
+    let mut allowed = 0;
+    if rights.read {
+        allowed |= ACCESS_READ;
+    }
+    if rights.write {
+        allowed |= ACCESS_WRITE;
+    }
+    if rights.exec {
+        allowed |= ACCESS_EXEC;
+    }
+    let exit_flags = if allowed & access != 0 {
+        0
+    } else if access & ACCESS_EXEC != 0 {
+        KVM_MEMORY_EXIT_FLAG_EXEC
+    } else if access & ACCESS_WRITE != 0 {
+        KVM_MEMORY_EXIT_FLAG_WRITE
+    } else {
+        KVM_MEMORY_EXIT_FLAG_READ
+    };
+    FaultVerdict {
+        allowed,
+        exit_flags,
+    }
+}

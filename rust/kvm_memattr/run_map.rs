@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The attribute map of a VM as maximal runs, and how one SET changes it.
+//!
+//! The map is a set of runs: pages `start..=last` that share non-zero
+//! attributes.  Runs never overlap, and two adjacent runs never have the
+//! same attributes, so the map has one run per distinct stretch and pages in
+//! no run have attributes 0.  Each run is stored under its last gfn, which
+//! turns "the run holding a gfn" into "the first key at or after the gfn", a
+//! forward search that an xarray answers lock-free under RCU.
+//!
+//! A SET touches only the runs that overlap or touch its range, so its cost
+//! grows with the number of runs, never with the number of pages.
+
+/// Width of the attribute field of an encoded run.
+const ATTRIBUTE_BITS: u32 = 8;
+
+/// The highest gfn a run can hold: an encoded run must fit the 63 bits of an
+/// xarray value entry.
+pub(crate) const MAX_GFN: u64 = (1 << (63 - ATTRIBUTE_BITS)) - 1;
+
+/// Pages from `start` to the key the run is stored under, sharing `attributes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) start: u64,
+    pub(crate) attributes: u64,
+}
+
+impl Run {
+    /// The run as one integer, for an xarray value entry.
+    pub(crate) const fn encode(self) -> u64 {
+        (self.start << ATTRIBUTE_BITS) | self.attributes
+    }
+
+    /// The run that [`Run::encode`] turned into `value`.
+    pub(crate) const fn decode(value: u64) -> Self {
+        Self {
+            start: value >> ATTRIBUTE_BITS,
+            attributes: value & ((1 << ATTRIBUTE_BITS) - 1),
+        }
+    }
+}
+
+/// Read access to a map of runs.
+pub(crate) trait RunLookup {
+    /// The run with the lowest key (last gfn) at or after `gfn`, as
+    /// `(key, run)`.
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)>;
+}
+
+/// The attributes of `gfn`, and the last gfn up to `limit` that shares them.
+pub(crate) fn attributes_at(map: &impl RunLookup, gfn: u64, limit: u64) -> (u64, u64) {
+    match map.next_run(gfn) {
+        Some((last, run)) if run.start <= gfn => (run.attributes, last.min(limit)),
+        Some((_, run)) => (0, (run.start - 1).min(limit)),
+        None => (0, limit),
+    }
+}
+
+/// Whether the bits in `mask` of every page of `first..=last` equal
+/// `attributes`.  Visits each run of the range once.
+pub(crate) fn range_has(
+    map: &impl RunLookup,
+    first: u64,
+    last: u64,
+    mask: u64,
+    attributes: u64,
+) -> bool {
+    let mut gfn = first;
+    loop {
+        let (value, run_last) = attributes_at(map, gfn, last);
+        if value & mask != attributes {
+            return false;
+        }
+        if run_last == last {
+            return true;
+        }
+        gfn = run_last + 1;
+    }
+}
+
+/// One store of a [`SetPlan`]: `run` under the key `last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Store {
+    pub(crate) last: u64,
+    pub(crate) run: Run,
+}
+
+/// How to turn the map into the one where `first..=last` has new attributes.
+///
+/// Apply the stores in order; then erase, in ascending order, every key in
+/// `erase_first..=erase_last` that no store wrote; then erase `erase_after`.
+/// In that order, a reader looking up a gfn outside `first..=last` sees the
+/// same attributes before, during and after the change: the run merged from
+/// the left keeps answering for its pages until the keys between it and the
+/// merged run are gone.  Gfns inside the range may read either value until
+/// the change is complete, which the caller covers with an MMU invalidation
+/// of the range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SetPlan {
+    pub(crate) stores: [Option<Store>; 3],
+    pub(crate) erase_first: u64,
+    pub(crate) erase_last: u64,
+    pub(crate) erase_after: Option<u64>,
+}
+
+impl SetPlan {
+    /// The stores, in the order they must be applied.
+    pub(crate) fn stores(&self) -> impl Iterator<Item = &Store> {
+        self.stores.iter().flatten()
+    }
+
+    /// Whether the ascending erase pass of the plan removes `key`.
+    pub(crate) fn erases_in_pass(&self, key: u64) -> bool {
+        (self.erase_first..=self.erase_last).contains(&key)
+            && self.erase_after != Some(key)
+            && !self.stores().any(|store| store.last == key)
+    }
+}
+
+/// Plans setting `first..=last` (with `first <= last <= MAX_GFN`) to
+/// `attributes`.
+pub(crate) fn plan_set(map: &impl RunLookup, first: u64, last: u64, attributes: u64) -> SetPlan {
+    // The run holding `first`, or ending just before it.
+    let left = map
+        .next_run(first.saturating_sub(1))
+        .filter(|(_, run)| run.start <= first);
+    // The run holding `last` and going past it, or else the run starting
+    // just after it.
+    let right = match map.next_run(last) {
+        Some((key, run)) if run.start <= last && key > last => Some((key, run)),
+        Some((_, run)) if run.start <= last => map.next_run(last + 1),
+        other => other,
+    }
+    .filter(|(_, run)| run.start <= last + 1);
+    let mut stores = [None; 3];
+    let (mut new_first, mut new_last) = (first, last);
+    let mut erase_last = last;
+    let mut merged_left_key = None;
+
+    if let Some((key, run)) = left {
+        if run.attributes == attributes {
+            // Merge: the run grows to the left.
+            new_first = run.start;
+            merged_left_key = Some(key);
+        } else if run.start < first && key >= first {
+            // Keep the part before `first` under a new key.
+            stores[0] = Some(Store {
+                last: first - 1,
+                run,
+            });
+        }
+    }
+    if let Some((key, run)) = right {
+        if run.attributes == attributes {
+            new_last = new_last.max(key);
+            erase_last = erase_last.max(key);
+        } else if key > last && run.start <= last {
+            // Keep the part after `last` under its old key.
+            stores[2] = Some(Store {
+                last: key,
+                run: Run {
+                    start: last + 1,
+                    attributes: run.attributes,
+                },
+            });
+            erase_last = key;
+        }
+    }
+    if attributes != 0 {
+        stores[1] = Some(Store {
+            last: new_last,
+            run: Run {
+                start: new_first,
+                attributes,
+            },
+        });
+    }
+
+    SetPlan {
+        stores,
+        erase_first: first,
+        erase_last,
+        // The merged run is stored under `new_last`; its old key goes.
+        erase_after: merged_left_key.filter(|&key| key != new_last),
+    }
+}
