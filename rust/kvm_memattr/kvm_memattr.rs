@@ -6,9 +6,16 @@
 //! the VMs created while it is loaded.  See
 //! `Documentation/virt/kvm/memattr/architecture.rst` for the layers.
 
+mod attributes;
+mod get_ioctl;
 mod module_state;
 mod provider;
+mod range;
+mod run_map;
+mod store;
+mod uapi;
 mod vm;
+mod xarray;
 
 use kernel::prelude::*;
 use module_state::KvmMemattr;

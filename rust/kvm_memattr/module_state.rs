@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The loaded module: its registration with KVM.
+//! The loaded module: the provider KVM calls for the VMs bound to it.
 
 use crate::{
-    provider::{Provider, Registration},
+    attributes::{self, fault_verdict, FaultVerdict, MmuCaps},
+    get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
+    provider::{Provider, Registration, VmInfo},
     vm::VmContext,
 };
 use kernel::{c_str, prelude::*};
@@ -14,12 +16,56 @@ pub(crate) struct KvmMemattr {
 }
 
 impl Provider for KvmMemattr {
-    type Vm = KBox<VmContext>;
+    type Vm = VmContext;
 
     const NAME: &'static CStr = c_str!("kvm_memattr");
 
-    fn vm_init() -> Result<Self::Vm> {
-        Ok(KBox::new(VmContext::new(), GFP_KERNEL)?)
+    fn vm_init(info: &VmInfo) -> Result<Pin<KBox<VmContext>>> {
+        let caps = MmuCaps {
+            // Execute-only leaves are not built yet: no NO_READ alone.
+            exec_only: false,
+            private_mem: info.has_private_mem,
+        };
+        KBox::pin_init(VmContext::new(caps), GFP_KERNEL_ACCOUNT)
+    }
+
+    fn supported_attributes(vm: &VmContext) -> u64 {
+        attributes::supported(vm.caps)
+    }
+
+    fn check_attributes(vm: &VmContext, value: u64) -> Result {
+        attributes::validate(value, vm.caps).map_err(|_| EINVAL)
+    }
+
+    fn get_attributes(vm: &VmContext, gfn: u64) -> u64 {
+        vm.store.get(gfn)
+    }
+
+    fn range_has_attributes(vm: &VmContext, start: u64, end: u64, mask: u64, value: u64) -> bool {
+        start >= end || vm.store.range_has(start, end - 1, mask, value)
+    }
+
+    fn prepare_set(vm: &VmContext, start: u64, end: u64, value: u64) -> Result {
+        // KVM passes a non-empty range of a 64-bit address (see range.rs).
+        if start >= end {
+            return Err(EINVAL);
+        }
+        vm.store.prepare_set(start, end - 1, value)
+    }
+
+    fn commit_set(vm: &VmContext, start: u64, end: u64, value: u64) {
+        vm.store.commit_set(start, end - 1, value)
+    }
+
+    fn fault_access(vm: &VmContext, gfn: u64, access: u32) -> FaultVerdict {
+        fault_verdict(vm.store.get(gfn), access)
+    }
+
+    fn vm_ioctl(vm: &VmContext, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            KVM_GET_MEMORY_ATTRIBUTES => get_memory_attributes(vm, arg).map(|()| 0),
+            _ => Err(ENOTTY),
+        }
     }
 }
 

@@ -4,7 +4,12 @@
 //!
 //! C header: [`include/linux/kvm_memattr_ops.h`](srctree/include/linux/kvm_memattr_ops.h)
 
-use core::{ffi::c_void, marker::PhantomData};
+use crate::attributes::FaultVerdict;
+use core::{
+    ffi::{c_int, c_uint, c_void},
+    marker::PhantomData,
+    pin::Pin,
+};
 use kernel::{
     bindings,
     error::{from_result, to_result},
@@ -13,16 +18,51 @@ use kernel::{
     ThisModule,
 };
 
+/// What KVM tells a provider about a new VM.
+pub(crate) struct VmInfo {
+    /// The VM type has private memory (upstream's PRIVATE attribute).
+    pub(crate) has_private_mem: bool,
+}
+
 /// What KVM calls into for the VMs bound to a provider.
+///
+/// Ranges are `start..end` in gfns, as KVM passes them.
 pub(crate) trait Provider {
     /// State kept per VM, from the VM's creation to its destruction.
-    type Vm: ForeignOwnable + Send + Sync;
+    type Vm: Send + Sync + 'static;
 
     /// Name of the provider in KVM's log messages.
     const NAME: &'static CStr;
 
     /// Creates the state of a VM that is being created.
-    fn vm_init() -> Result<Self::Vm>;
+    fn vm_init(info: &VmInfo) -> Result<Pin<KBox<Self::Vm>>>;
+
+    /// The attribute bits `KVM_CAP_MEMORY_ATTRIBUTES` reports.
+    fn supported_attributes(vm: &Self::Vm) -> u64;
+
+    /// Whether `KVM_SET_MEMORY_ATTRIBUTES` may set `attributes`.
+    fn check_attributes(vm: &Self::Vm, attributes: u64) -> Result;
+
+    /// The attributes of `gfn`.  Called on the page fault path: lock-free.
+    fn get_attributes(vm: &Self::Vm, gfn: u64) -> u64;
+
+    /// Whether the bits in `mask` of the attributes of every gfn of the
+    /// range equal `attributes`.
+    fn range_has_attributes(vm: &Self::Vm, start: u64, end: u64, mask: u64, attributes: u64)
+        -> bool;
+
+    /// Allocates what setting the range needs, changing nothing visible.
+    fn prepare_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result;
+
+    /// Makes the change that [`Provider::prepare_set`] prepared visible.
+    fn commit_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64);
+
+    /// Decides a guest access (one `ACCESS_*` bit) that faulted on `gfn`.
+    fn fault_access(vm: &Self::Vm, gfn: u64, access: u32) -> FaultVerdict;
+
+    /// A VM ioctl that KVM does not know; `ENOTTY` if the provider does not
+    /// know it either.
+    fn vm_ioctl(vm: &Self::Vm, cmd: u32, arg: usize) -> Result<isize>;
 }
 
 /// A provider registered with KVM.
@@ -58,6 +98,14 @@ impl<T: Provider> Registration<T> {
                 name: T::NAME.as_char_ptr(),
                 vm_init: Some(Self::vm_init_callback),
                 vm_destroy: Some(Self::vm_destroy_callback),
+                supported_attributes: Some(Self::supported_attributes_callback),
+                check_attributes: Some(Self::check_attributes_callback),
+                get_attributes: Some(Self::get_attributes_callback),
+                range_has_attributes: Some(Self::range_has_attributes_callback),
+                prepare_set: Some(Self::prepare_set_callback),
+                commit_set: Some(Self::commit_set_callback),
+                fault_access: Some(Self::fault_access_callback),
+                vm_ioctl: Some(Self::vm_ioctl_callback),
             },
             GFP_KERNEL,
         )?;
@@ -73,20 +121,36 @@ impl<T: Provider> Registration<T> {
         })
     }
 
+    /// The VM state behind the `priv` pointer KVM passes back.
+    ///
+    /// # Safety
+    ///
+    /// `vm_priv` must be what `vm_init_callback` stored for a VM whose
+    /// `vm_destroy_callback` has not run yet.
+    unsafe fn vm<'a>(vm_priv: *mut c_void) -> Pin<&'a T::Vm> {
+        // SAFETY: Per the function's safety requirements, `vm_priv` came from
+        // `into_foreign` and `from_foreign` has not been called on it yet.
+        unsafe { <Pin<KBox<T::Vm>> as ForeignOwnable>::borrow(vm_priv) }
+    }
+
     /// Binds a new VM to the provider.
     ///
     /// # Safety
     ///
-    /// Only KVM calls this, through the ops table, with `vm_priv` valid for
-    /// writes.
+    /// Only KVM calls this, through the ops table, with `info` valid for
+    /// reads and `vm_priv` valid for writes.
     unsafe extern "C" fn vm_init_callback(
         _kvm: *mut bindings::kvm,
+        info: *const bindings::kvm_memattr_vm_info,
         vm_priv: *mut *mut c_void,
-    ) -> core::ffi::c_int {
+    ) -> c_int {
         from_result(|| {
-            let vm = T::vm_init()?;
-            // SAFETY: KVM passes a `vm_priv` valid for writes, per the
-            // function's safety requirements.
+            // SAFETY: KVM passes an `info` valid for reads.
+            let info = unsafe { &*info };
+            let vm = T::vm_init(&VmInfo {
+                has_private_mem: info.has_private_mem,
+            })?;
+            // SAFETY: KVM passes a `vm_priv` valid for writes.
             unsafe { *vm_priv = vm.into_foreign().cast_mut() };
             Ok(0)
         })
@@ -97,11 +161,111 @@ impl<T: Provider> Registration<T> {
     /// # Safety
     ///
     /// Only KVM calls this, through the ops table, once per VM, with the
-    /// `vm_priv` that `vm_init_callback` stored.
+    /// `vm_priv` that `vm_init_callback` stored, after every other callback
+    /// for the VM has returned.
     unsafe extern "C" fn vm_destroy_callback(_kvm: *mut bindings::kvm, vm_priv: *mut c_void) {
         // SAFETY: `vm_priv` came from `into_foreign` in `vm_init_callback`,
         // and KVM hands it back exactly once, when no borrow of it is left.
-        drop(unsafe { T::Vm::from_foreign(vm_priv) });
+        drop(unsafe { <Pin<KBox<T::Vm>> as ForeignOwnable>::from_foreign(vm_priv) });
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn supported_attributes_callback(vm_priv: *mut c_void) -> u64 {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::supported_attributes(unsafe { &Self::vm(vm_priv) })
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn check_attributes_callback(vm_priv: *mut c_void, attributes: u64) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        from_result(|| T::check_attributes(&vm, attributes).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn get_attributes_callback(vm_priv: *mut c_void, gfn: u64) -> u64 {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::get_attributes(unsafe { &Self::vm(vm_priv) }, gfn)
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn range_has_attributes_callback(
+        vm_priv: *mut c_void,
+        start: u64,
+        end: u64,
+        mask: u64,
+        attributes: u64,
+    ) -> bool {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::range_has_attributes(unsafe { &Self::vm(vm_priv) }, start, end, mask, attributes)
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn prepare_set_callback(
+        vm_priv: *mut c_void,
+        start: u64,
+        end: u64,
+        attributes: u64,
+    ) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        from_result(|| T::prepare_set(&vm, start, end, attributes).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn commit_set_callback(
+        vm_priv: *mut c_void,
+        start: u64,
+        end: u64,
+        attributes: u64,
+    ) {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::commit_set(unsafe { &Self::vm(vm_priv) }, start, end, attributes)
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]), with
+    /// `exit_flags` valid for writes.
+    unsafe extern "C" fn fault_access_callback(
+        vm_priv: *mut c_void,
+        gfn: u64,
+        access: u32,
+        exit_flags: *mut u64,
+    ) -> u32 {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let verdict = T::fault_access(unsafe { &Self::vm(vm_priv) }, gfn, access);
+        // SAFETY: KVM passes an `exit_flags` valid for writes.
+        unsafe { *exit_flags = verdict.exit_flags };
+        verdict.allowed
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn vm_ioctl_callback(
+        vm_priv: *mut c_void,
+        cmd: c_uint,
+        arg: usize,
+    ) -> isize {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        match T::vm_ioctl(&vm, cmd, arg) {
+            Ok(r) => r,
+            Err(e) => e.to_errno() as isize,
+        }
     }
 }
 

@@ -2,28 +2,26 @@
 
 //! Per-VM state of the provider.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use crate::attributes::MmuCaps;
+use crate::store::AttributeStore;
 use kernel::prelude::*;
 
-/// Serial numbers of the VMs bound since the module was loaded.
-static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
-
 /// The provider's state for one VM.
+#[pin_data]
 pub(crate) struct VmContext {
-    serial: u64,
+    /// What the VM's MMU can express, fixed at creation.
+    pub(crate) caps: MmuCaps,
+    /// The VM's memory attributes.
+    #[pin]
+    pub(crate) store: AttributeStore,
 }
 
 impl VmContext {
     /// Creates the state of a VM that is being bound.
-    pub(crate) fn new() -> Self {
-        let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
-        pr_debug!("VM {} bound\n", serial);
-        Self { serial }
-    }
-}
-
-impl Drop for VmContext {
-    fn drop(&mut self) {
-        pr_debug!("VM {} released\n", self.serial);
+    pub(crate) fn new(caps: MmuCaps) -> impl PinInit<Self> {
+        pin_init!(Self {
+            caps,
+            store <- AttributeStore::new(),
+        })
     }
 }

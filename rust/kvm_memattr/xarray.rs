@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An xarray of integer entries.
+//!
+//! C header: [`include/linux/xarray.h`](srctree/include/linux/xarray.h)
+
+use core::mem::size_of;
+use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
+
+// Indices and values are `unsigned long` in C and `u64` here: the casts
+// between the two below are lossless.
+const _: () = assert!(size_of::<usize>() == size_of::<u64>());
+
+/// The largest integer an entry can hold (an xarray "value entry").
+pub(crate) const MAX_VALUE: u64 = (1 << 63) - 1;
+
+/// An xarray whose entries are integers up to [`MAX_VALUE`].
+///
+/// Lookups are lock-free: `xa_find()` runs under RCU.  Changes serialise on
+/// the xarray's own lock, which each call takes.  Memory is accounted to the
+/// memory cgroup of the task that allocates it.
+///
+/// # Invariants
+///
+/// `xa` is initialised, and holds only value entries and reserved entries.
+#[pin_data(PinnedDrop)]
+pub(crate) struct IntXArray {
+    #[pin]
+    xa: Opaque<bindings::xarray>,
+}
+
+// SAFETY: The xarray serialises changes with its own lock and lookups use
+// RCU, so it may be used from any thread; its entries are plain integers.
+unsafe impl Send for IntXArray {}
+
+// SAFETY: As for `Send`: every method takes `&self` and is thread-safe.
+unsafe impl Sync for IntXArray {}
+
+impl IntXArray {
+    /// Creates an empty xarray.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `xa_init_flags()` initialises the whole xarray at `slot`.
+            xa <- Opaque::ffi_init(|slot| unsafe {
+                bindings::xa_init_flags(slot, bindings::XA_FLAGS_ACCOUNT)
+            }),
+        })
+    }
+
+    fn as_ptr(&self) -> *mut bindings::xarray {
+        self.xa.get()
+    }
+
+    /// Whether the xarray holds no entry.
+    pub(crate) fn is_empty(&self) -> bool {
+        // SAFETY: By the type invariant, `self.xa` is initialised.
+        unsafe { bindings::xa_empty(self.as_ptr()) }
+    }
+
+    /// The entry with the lowest index at or after `index`, as
+    /// `(index, value)`.  Reserved entries are skipped.
+    pub(crate) fn next(&self, index: u64) -> Option<(u64, u64)> {
+        let mut found = index as usize;
+        // SAFETY: By the type invariant, `self.xa` is initialised, and
+        // `found` is valid for reads and writes.  `xa_find()` takes the RCU
+        // read lock itself and skips reserved entries.
+        let entry = unsafe {
+            bindings::xa_find(self.as_ptr(), &mut found, usize::MAX, bindings::XA_PRESENT)
+        };
+        if entry.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant, every entry that is not reserved is
+        // a value entry.
+        Some((found as u64, unsafe { bindings::xa_to_value(entry) } as u64))
+    }
+
+    /// Allocates what storing at `index` needs, so that [`Self::store`] at
+    /// `index` cannot fail.  Readers do not see the reservation.
+    pub(crate) fn reserve(&self, index: u64) -> Result {
+        // SAFETY: By the type invariant, `self.xa` is initialised.
+        to_result(unsafe {
+            bindings::xa_reserve(self.as_ptr(), index as usize, bindings::GFP_KERNEL_ACCOUNT)
+        })
+    }
+
+    /// Drops a reservation at `index` that was not stored to; does nothing
+    /// if `index` holds an entry.
+    pub(crate) fn release(&self, index: u64) {
+        // SAFETY: By the type invariant, `self.xa` is initialised.
+        unsafe { bindings::xa_release(self.as_ptr(), index as usize) };
+    }
+
+    /// Stores `value` (at most [`MAX_VALUE`]) at `index`, which holds an
+    /// entry or a reservation, so that nothing needs to be allocated.
+    pub(crate) fn store(&self, index: u64, value: u64) -> Result {
+        if value > MAX_VALUE {
+            return Err(EINVAL);
+        }
+        // SAFETY: By the type invariant, `self.xa` is initialised; the entry
+        // stored is a value entry, which keeps the invariant.
+        let old = unsafe {
+            bindings::xa_store(
+                self.as_ptr(),
+                index as usize,
+                bindings::xa_mk_value(value as usize),
+                bindings::GFP_NOWAIT,
+            )
+        };
+        // SAFETY: `old` is what `xa_store()` returned.
+        to_result(unsafe { bindings::xa_err(old) })
+    }
+
+    /// Removes the entry at `index`, if any.
+    pub(crate) fn erase(&self, index: u64) {
+        // SAFETY: By the type invariant, `self.xa` is initialised.  The
+        // removed entry, an integer, needs no freeing.
+        unsafe { bindings::xa_erase(self.as_ptr(), index as usize) };
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for IntXArray {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant, `self.xa` is initialised, and no one
+        // else can use it anymore.  Its entries are integers: freeing the
+        // nodes is all there is to do.
+        unsafe { bindings::xa_destroy(self.as_ptr()) };
+    }
+}
