@@ -62,10 +62,49 @@ static void print_attributes(uint64_t attributes)
 	printf(")\n");
 }
 
+#define DEMO_GPA	0xc0000000ull
+#define DEMO_SLOT	10
+#define KVM_GET_MEMORY_ATTRIBUTES \
+	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
+
 static void guest_code(void)
 {
 	GUEST_SYNC(42);
+	/* Write a page that the host made NO_WRITE. */
+	WRITE_ONCE(*(volatile uint64_t *)DEMO_GPA, 0x1234);
 	GUEST_DONE();
+}
+
+static void set_attributes(struct kvm_vm *vm, uint64_t attributes)
+{
+	struct kvm_memory_attributes attr = {
+		.address = DEMO_GPA,
+		.size = PAGE_SIZE,
+		.attributes = attributes,
+	};
+
+	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+	printf("KVM_SET_MEMORY_ATTRIBUTES [0x%llx, +0x%lx) = ", DEMO_GPA,
+	       (unsigned long)PAGE_SIZE);
+	print_attributes(attributes);
+}
+
+static void print_map(struct kvm_vm *vm)
+{
+	struct kvm_memory_attributes attr = {
+		.address = DEMO_GPA - 2 * PAGE_SIZE,
+		.size = 5 * PAGE_SIZE,
+	};
+	uint64_t end = attr.address + attr.size;
+
+	printf("KVM_GET_MEMORY_ATTRIBUTES, run by run:\n");
+	while (attr.address < end) {
+		attr.size = end - attr.address;
+		vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, &attr);
+		printf("  [0x%llx, +0x%llx): ", attr.address, attr.size);
+		print_attributes(attr.attributes);
+		attr.address += attr.size;
+	}
 }
 
 int main(void)
@@ -93,6 +132,9 @@ int main(void)
 	}
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEMO_GPA,
+				    DEMO_SLOT, 1, 0);
+	virt_map(vm, DEMO_GPA, DEMO_GPA, 1);
 	if (syscall(__NR_delete_module, "kvm_memattr", O_NONBLOCK))
 		printf("unloading kvm_memattr while a VM exists: %s\n", strerror(errno));
 	else
@@ -100,8 +142,25 @@ int main(void)
 	vcpu_run(vcpu);
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
 	printf("guest in a bound VM says: %lu\n", uc.args[1]);
+
+	set_attributes(vm, KVM_MEMORY_ATTRIBUTE_NO_WRITE);
+	print_map(vm);
+	printf("guest writes 0x%llx ...\n", DEMO_GPA);
+	if (_vcpu_run(vcpu) && errno == EFAULT &&
+	    vcpu->run->exit_reason == KVM_EXIT_MEMORY_FAULT)
+		printf("KVM_RUN: EFAULT, KVM_EXIT_MEMORY_FAULT gpa 0x%llx size 0x%llx flags 0x%llx%s\n",
+		       vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.size,
+		       vcpu->run->memory_fault.flags,
+		       vcpu->run->memory_fault.flags & KVM_MEMORY_EXIT_FLAG_WRITE ?
+		       " (WRITE)" : "");
+	else
+		printf("KVM_RUN: no memory fault exit (wrong!)\n");
+
+	set_attributes(vm, 0);
 	vcpu_run(vcpu);
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	printf("KVM_RUN again: the write is retried and succeeds, memory now holds 0x%lx\n",
+	       *(uint64_t *)addr_gpa2hva(vm, DEMO_GPA));
 	kvm_vm_free(vm);
 
 	return 0;

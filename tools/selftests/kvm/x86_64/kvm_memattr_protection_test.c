@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory protection attributes: every combination of NO_READ, NO_WRITE and
+ * NO_EXEC against every access from the guest, the exits that report a
+ * denied access, KVM_GET_MEMORY_ATTRIBUTES, and the validation of both
+ * ioctls over every bit.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include <linux/kvm_memattr.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define TEST_GPA	0xc0000000ull
+#define TEST_GVA	TEST_GPA
+#define TEST_SLOT	10
+#define TEST_NPAGES	64
+
+#define NR	KVM_MEMORY_ATTRIBUTE_NO_READ
+#define NW	KVM_MEMORY_ATTRIBUTE_NO_WRITE
+#define NX	KVM_MEMORY_ATTRIBUTE_NO_EXEC
+#define PROTECTIONS	(NR | NW | NX)
+
+#define KVM_GET_MEMORY_ATTRIBUTES \
+	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
+
+enum guest_op { OP_READ, OP_WRITE, OP_EXEC };
+
+static const char * const op_names[] = { "read", "write", "execute" };
+
+static const uint64_t op_exit_flags[] = {
+	[OP_READ] = KVM_MEMORY_EXIT_FLAG_READ,
+	[OP_WRITE] = KVM_MEMORY_EXIT_FLAG_WRITE,
+	[OP_EXEC] = KVM_MEMORY_EXIT_FLAG_EXEC,
+};
+
+static const uint64_t op_denied_by[] = {
+	[OP_READ] = NR, [OP_WRITE] = NW, [OP_EXEC] = NX,
+};
+
+/* The command of the host, written before each access. */
+static uint64_t guest_op;
+static uint64_t guest_page;
+
+/* The code at the start of every test page: ret. */
+#define RET_OPCODE	0xc3
+/* Where the guest reads and writes, away from the code. */
+#define DATA_OFFSET	64
+
+static void guest_code(void)
+{
+	for (;;) {
+		GUEST_SYNC(0);
+		switch (READ_ONCE(guest_op)) {
+		case OP_READ:
+			READ_ONCE(*(volatile uint64_t *)(guest_page + DATA_OFFSET));
+			break;
+		case OP_WRITE:
+			WRITE_ONCE(*(volatile uint64_t *)(guest_page + DATA_OFFSET),
+				   0x5a5a5a5a);
+			break;
+		case OP_EXEC:
+			((void (*)(void))guest_page)();
+			break;
+		}
+		GUEST_SYNC(1);
+	}
+}
+
+static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage, "Expected stage %lu, got %lu",
+			    stage, uc.args[1]);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
+	}
+}
+
+static int __set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
+			    uint64_t attributes, uint64_t flags)
+{
+	struct kvm_memory_attributes attr = {
+		.address = gpa,
+		.size = size,
+		.attributes = attributes,
+		.flags = flags,
+	};
+
+	return __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+}
+
+static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
+			   uint64_t attributes)
+{
+	int r = __set_attributes(vm, gpa, size, attributes, 0);
+
+	TEST_ASSERT(!r, "SET 0x%lx over [0x%lx, +0x%lx) failed: %s",
+		    attributes, gpa, size, strerror(errno));
+}
+
+static int __get_attributes(struct kvm_vm *vm, struct kvm_memory_attributes *attr)
+{
+	return __vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, attr);
+}
+
+/* The attributes at @gpa and the length of their run within @size. */
+static uint64_t get_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
+			       uint64_t *run_size)
+{
+	struct kvm_memory_attributes attr = { .address = gpa, .size = size };
+
+	TEST_ASSERT(!__get_attributes(vm, &attr), "GET at 0x%lx failed: %s",
+		    gpa, strerror(errno));
+	*run_size = attr.size;
+	return attr.attributes;
+}
+
+static bool combination_valid(uint64_t attributes, uint64_t supported)
+{
+	bool read = !(attributes & NR), write = !(attributes & NW);
+	bool exec = !(attributes & NX);
+
+	if (write && !read)
+		return false;
+	if (exec && !read)
+		return supported & NR;
+	return true;
+}
+
+/*
+ * Make the guest access the test page and check that the access succeeds,
+ * or exits with the right gpa, size and flags and then succeeds once the
+ * attributes are cleared.
+ */
+static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
+			enum guest_op op)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	set_attributes(vm, TEST_GPA, PAGE_SIZE, attributes);
+	guest_op = op;
+	sync_global_to_guest(vm, guest_op);
+
+	if (attributes & op_denied_by[op]) {
+		r = _vcpu_run(vcpu);
+		TEST_ASSERT(r == -1 && errno == EFAULT,
+			    "%s of a page with attributes 0x%lx: KVM_RUN should fail with EFAULT, got %d (errno %d), exit reason %s",
+			    op_names[op], attributes, r, errno,
+			    exit_reason_str(run->exit_reason));
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
+		TEST_ASSERT_EQ(run->memory_fault.gpa, TEST_GPA);
+		TEST_ASSERT_EQ(run->memory_fault.size, PAGE_SIZE);
+		TEST_ASSERT(run->memory_fault.flags == op_exit_flags[op],
+			    "%s of a page with attributes 0x%lx: flags 0x%llx, expected 0x%lx",
+			    op_names[op], attributes, run->memory_fault.flags,
+			    op_exit_flags[op]);
+
+		/* The access is retried and succeeds once it is allowed. */
+		set_attributes(vm, TEST_GPA, PAGE_SIZE, 0);
+	}
+	run_to_sync(vcpu, 1);
+	run_to_sync(vcpu, 0);
+}
+
+static void test_combinations(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	uint64_t supported, attributes;
+	enum guest_op op;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_NPAGES, 0);
+	virt_map(vm, TEST_GVA, TEST_GPA, TEST_NPAGES);
+	*(uint8_t *)addr_gpa2hva(vm, TEST_GPA) = RET_OPCODE;
+	guest_page = TEST_GVA;
+	sync_global_to_guest(vm, guest_page);
+
+	supported = vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	TEST_ASSERT(supported & NW && supported & NX,
+		    "NO_WRITE and NO_EXEC must be supported, got 0x%lx", supported);
+	TEST_ASSERT(!(supported & KVM_MEMORY_ATTRIBUTE_PRIVATE),
+		    "PRIVATE advertised for a VM without private memory");
+
+	run_to_sync(vcpu, 0);
+	for (attributes = 0; attributes <= PROTECTIONS; attributes++) {
+		if (!combination_valid(attributes, supported)) {
+			TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE,
+						     attributes, 0) == -1 &&
+				    errno == EINVAL,
+				    "SET 0x%lx should fail with EINVAL", attributes);
+			continue;
+		}
+		for (op = OP_READ; op <= OP_EXEC; op++)
+			test_access(vcpu, attributes, op);
+	}
+
+	kvm_vm_free(vm);
+}
+
+/* Dump the map with GET and compare it with @expected, one entry a page. */
+static void check_map(struct kvm_vm *vm, const uint64_t *expected)
+{
+	uint64_t gpa = TEST_GPA, end = TEST_GPA + TEST_NPAGES * PAGE_SIZE;
+	uint64_t attributes, run_size, i, page;
+
+	while (gpa < end) {
+		attributes = get_attributes(vm, gpa, end - gpa, &run_size);
+		TEST_ASSERT(run_size && !(run_size % PAGE_SIZE) &&
+			    run_size <= end - gpa, "Bad run size 0x%lx", run_size);
+		for (i = 0; i < run_size / PAGE_SIZE; i++) {
+			page = (gpa - TEST_GPA) / PAGE_SIZE + i;
+			TEST_ASSERT(expected[page] == attributes,
+				    "Page %lu: GET says 0x%lx, expected 0x%lx",
+				    page, attributes, expected[page]);
+		}
+		/* The run is maximal: the next page differs. */
+		if (gpa + run_size < end)
+			TEST_ASSERT(expected[(gpa + run_size - TEST_GPA) / PAGE_SIZE] != attributes,
+				    "Run at 0x%lx stops early", gpa);
+		gpa += run_size;
+	}
+}
+
+static void test_get_runs(void)
+{
+	static const uint64_t values[] = { 0, NX, NW, NW | NX, PROTECTIONS };
+	uint64_t expected[TEST_NPAGES] = {};
+	struct kvm_vm *vm = vm_create_barebones();
+	uint64_t first, npages, value, i, n;
+
+	/* A pseudo-random sequence of overlapping SETs, checked after each. */
+	for (n = 0; n < 200; n++) {
+		first = random() % TEST_NPAGES;
+		npages = 1 + random() % (TEST_NPAGES - first);
+		value = values[random() % ARRAY_SIZE(values)];
+		set_attributes(vm, TEST_GPA + first * PAGE_SIZE,
+			       npages * PAGE_SIZE, value);
+		for (i = first; i < first + npages; i++)
+			expected[i] = value;
+		check_map(vm, expected);
+	}
+	kvm_vm_free(vm);
+}
+
+/* Every invalid argument fails with EINVAL and changes nothing. */
+static void test_invalid_arguments(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	struct kvm_memory_attributes attr;
+	uint64_t supported = vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	uint64_t run_size;
+	int bit;
+
+	set_attributes(vm, TEST_GPA, PAGE_SIZE, NW);
+
+	for (bit = 0; bit < 64; bit++) {
+		TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE, 0,
+					     BIT_ULL(bit)) == -1 && errno == EINVAL,
+			    "SET with flags bit %d should fail with EINVAL", bit);
+		attr = (struct kvm_memory_attributes) {
+			.address = TEST_GPA, .size = PAGE_SIZE,
+			.flags = BIT_ULL(bit),
+		};
+		TEST_ASSERT(__get_attributes(vm, &attr) == -1 && errno == EINVAL,
+			    "GET with flags bit %d should fail with EINVAL", bit);
+
+		if (BIT_ULL(bit) & (supported | PROTECTIONS))
+			continue;
+		TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE,
+					     BIT_ULL(bit), 0) == -1 &&
+			    errno == EINVAL,
+			    "SET of attribute bit %d should fail with EINVAL", bit);
+		attr = (struct kvm_memory_attributes) {
+			.address = TEST_GPA, .size = PAGE_SIZE,
+			.attributes = BIT_ULL(bit),
+		};
+		TEST_ASSERT(__get_attributes(vm, &attr) == -1 && errno == EINVAL,
+			    "GET with attribute bit %d should fail with EINVAL", bit);
+	}
+
+	/* Zero size, unaligned address or size, overflow. */
+	TEST_ASSERT(__set_attributes(vm, TEST_GPA, 0, NX, 0) == -1 && errno == EINVAL,
+		    "SET of size 0 should fail");
+	TEST_ASSERT(__set_attributes(vm, TEST_GPA + 1, PAGE_SIZE, NX, 0) == -1 &&
+		    errno == EINVAL, "SET of an unaligned address should fail");
+	TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE + 1, NX, 0) == -1 &&
+		    errno == EINVAL, "SET of an unaligned size should fail");
+	TEST_ASSERT(__set_attributes(vm, -PAGE_SIZE, 2 * PAGE_SIZE, NX, 0) == -1 &&
+		    errno == EINVAL, "SET of an overflowing range should fail");
+	/* Write without read, and NO_READ where it is not supported. */
+	TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE, NR, 0) == -1 &&
+		    errno == EINVAL, "SET of write-execute should fail");
+	TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE, NR | NX, 0) == -1 &&
+		    errno == EINVAL, "SET of write-only should fail");
+	if (!(supported & NR))
+		TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE, NR | NW, 0) == -1 &&
+			    errno == EINVAL,
+			    "SET of execute-only should fail where NO_READ is not advertised");
+
+	attr = (struct kvm_memory_attributes) { .address = TEST_GPA, .size = 0 };
+	TEST_ASSERT(__get_attributes(vm, &attr) == -1 && errno == EINVAL,
+		    "GET of size 0 should fail");
+	attr = (struct kvm_memory_attributes) { .address = TEST_GPA + 8, .size = PAGE_SIZE };
+	TEST_ASSERT(__get_attributes(vm, &attr) == -1 && errno == EINVAL,
+		    "GET of an unaligned address should fail");
+	attr = (struct kvm_memory_attributes) { .address = -PAGE_SIZE, .size = 2 * PAGE_SIZE };
+	TEST_ASSERT(__get_attributes(vm, &attr) == -1 && errno == EINVAL,
+		    "GET of an overflowing range should fail");
+
+	/* None of the above changed anything. */
+	TEST_ASSERT_EQ(get_attributes(vm, TEST_GPA, 2 * PAGE_SIZE, &run_size), NW);
+	TEST_ASSERT_EQ(run_size, PAGE_SIZE);
+	kvm_vm_free(vm);
+}
+
+int main(int argc, char *argv[])
+{
+	struct kvm_vm *vm;
+	uint64_t supported;
+
+	vm = vm_create_barebones();
+	supported = vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	kvm_vm_free(vm);
+	TEST_REQUIRE(supported & KVM_MEMORY_ATTRIBUTE_NO_WRITE);
+
+	test_combinations();
+	test_get_runs();
+	test_invalid_arguments();
+
+	return 0;
+}
