@@ -6,7 +6,9 @@
  * ioctls over every bit.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/kvm_memattr.h>
 
@@ -18,6 +20,15 @@
 #define TEST_GVA	TEST_GPA
 #define TEST_SLOT	10
 #define TEST_NPAGES	64
+
+/* A read-only memslot. */
+#define RO_GPA		0xd0000000ull
+#define RO_SLOT		11
+
+/* A memslot backed by a transparent huge page. */
+#define HUGE_GPA	0x100000000ull
+#define HUGE_SLOT	12
+#define HUGE_NPAGES	512
 
 #define NR	KVM_MEMORY_ATTRIBUTE_NO_READ
 #define NW	KVM_MEMORY_ATTRIBUTE_NO_WRITE
@@ -144,16 +155,18 @@ static bool combination_valid(uint64_t attributes, uint64_t supported)
  * or exits with the right gpa, size and flags and then succeeds once the
  * attributes are cleared.
  */
-static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
-			enum guest_op op)
+static void test_access_at(struct kvm_vcpu *vcpu, uint64_t gpa,
+			   uint64_t attributes, enum guest_op op)
 {
 	struct kvm_vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	int r;
 
-	set_attributes(vm, TEST_GPA, PAGE_SIZE, attributes);
+	set_attributes(vm, gpa, PAGE_SIZE, attributes);
 	guest_op = op;
+	guest_page = gpa;
 	sync_global_to_guest(vm, guest_op);
+	sync_global_to_guest(vm, guest_page);
 
 	if (attributes & op_denied_by[op]) {
 		r = _vcpu_run(vcpu);
@@ -162,7 +175,7 @@ static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
 			    op_names[op], attributes, r, errno,
 			    exit_reason_str(run->exit_reason));
 		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
-		TEST_ASSERT_EQ(run->memory_fault.gpa, TEST_GPA);
+		TEST_ASSERT_EQ(run->memory_fault.gpa, gpa);
 		TEST_ASSERT_EQ(run->memory_fault.size, PAGE_SIZE);
 		TEST_ASSERT(run->memory_fault.flags == op_exit_flags[op],
 			    "%s of a page with attributes 0x%lx: flags 0x%llx, expected 0x%lx",
@@ -170,26 +183,100 @@ static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
 			    op_exit_flags[op]);
 
 		/* The access is retried and succeeds once it is allowed. */
-		set_attributes(vm, TEST_GPA, PAGE_SIZE, 0);
+		set_attributes(vm, gpa, PAGE_SIZE, 0);
 	}
 	run_to_sync(vcpu, 1);
 	run_to_sync(vcpu, 0);
 }
 
-static void test_combinations(void)
+static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
+			enum guest_op op)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
-	uint64_t supported, attributes;
-	enum guest_op op;
+	test_access_at(vcpu, TEST_GPA, attributes, op);
+}
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_NPAGES, 0);
 	virt_map(vm, TEST_GVA, TEST_GPA, TEST_NPAGES);
 	*(uint8_t *)addr_gpa2hva(vm, TEST_GPA) = RET_OPCODE;
-	guest_page = TEST_GVA;
+	run_to_sync(*vcpu, 0);
+	return vm;
+}
+
+/*
+ * Writes to a read-only memslot exit as MMIO, whatever the attributes;
+ * other accesses follow the attributes.
+ */
+static void test_readonly_memslot(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = create_vm(&vcpu);
+	struct kvm_run *run = vcpu->run;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RO_GPA, RO_SLOT,
+				    1, KVM_MEM_READONLY);
+	virt_map(vm, RO_GPA, RO_GPA, 1);
+
+	set_attributes(vm, RO_GPA, PAGE_SIZE, NW);
+	guest_op = OP_WRITE;
+	guest_page = RO_GPA;
+	sync_global_to_guest(vm, guest_op);
 	sync_global_to_guest(vm, guest_page);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MMIO);
+	TEST_ASSERT_EQ(run->mmio.phys_addr, RO_GPA + DATA_OFFSET);
+	TEST_ASSERT(run->mmio.is_write, "MMIO exit for a write should say so");
+	run_to_sync(vcpu, 1);
+	run_to_sync(vcpu, 0);
+
+	test_access_at(vcpu, RO_GPA, PROTECTIONS, OP_READ);
+	kvm_vm_free(vm);
+}
+
+/*
+ * A 2M mapping is used only where the attributes are uniform: with one 4K
+ * page of a huge page protected, the other pages stay writable and the
+ * protected one does not.
+ */
+static void test_huge_page(void)
+{
+	uint64_t protected_gpa = HUGE_GPA + 5 * PAGE_SIZE;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = create_vm(&vcpu);
+	uint64_t pages_2m;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_THP, HUGE_GPA,
+				    HUGE_SLOT, HUGE_NPAGES, 0);
+	virt_map(vm, HUGE_GPA, HUGE_GPA, HUGE_NPAGES);
+
+	/*
+	 * Uniform attributes: KVM maps the region with a huge page, unless
+	 * it shadows the guest's page tables, which map it with 4K pages.
+	 */
+	pages_2m = vm_get_stat(vm, "pages_2m");
+	test_access_at(vcpu, HUGE_GPA, 0, OP_WRITE);
+	if (kvm_is_tdp_enabled())
+		TEST_ASSERT(vm_get_stat(vm, "pages_2m") > pages_2m,
+			    "The THP-backed region should be mapped with a 2M page");
+
+	set_attributes(vm, protected_gpa, PAGE_SIZE, NW);
+	test_access_at(vcpu, HUGE_GPA, 0, OP_WRITE);
+	test_access_at(vcpu, HUGE_GPA + HUGE_NPAGES * PAGE_SIZE - PAGE_SIZE, 0,
+		       OP_WRITE);
+	test_access_at(vcpu, protected_gpa, NW, OP_WRITE);
+	kvm_vm_free(vm);
+}
+
+static void test_combinations(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = create_vm(&vcpu);
+	uint64_t supported, attributes;
+	enum guest_op op;
 
 	supported = vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
 	TEST_ASSERT(supported & NW && supported & NX,
@@ -197,7 +284,6 @@ static void test_combinations(void)
 	TEST_ASSERT(!(supported & KVM_MEMORY_ATTRIBUTE_PRIVATE),
 		    "PRIVATE advertised for a VM without private memory");
 
-	run_to_sync(vcpu, 0);
 	for (attributes = 0; attributes <= PROTECTIONS; attributes++) {
 		if (!combination_valid(attributes, supported)) {
 			TEST_ASSERT(__set_attributes(vm, TEST_GPA, PAGE_SIZE,
@@ -210,6 +296,68 @@ static void test_combinations(void)
 			test_access(vcpu, attributes, op);
 	}
 
+	kvm_vm_free(vm);
+}
+
+#define NR_WRITERS	2
+
+static void guest_write_forever(uint32_t vcpu_id)
+{
+	volatile uint64_t *counter = (uint64_t *)TEST_GVA + vcpu_id;
+	uint64_t i = 0;
+
+	for (;;)
+		*counter = ++i;
+}
+
+static void *run_writer(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	int r = _vcpu_run(vcpu);
+
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "vCPU %u: KVM_RUN should fail with EFAULT, got %d (errno %d)",
+		    vcpu->id, r, errno);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(vcpu->run->memory_fault.flags, KVM_MEMORY_EXIT_FLAG_WRITE);
+	return NULL;
+}
+
+/*
+ * vCPUs write a page in a loop while the host makes it NO_WRITE: once SET
+ * returns, no vCPU may write the page anymore, and every one of them exits.
+ */
+static void test_set_while_writing(void)
+{
+	struct kvm_vcpu *vcpus[NR_WRITERS];
+	pthread_t threads[NR_WRITERS];
+	uint64_t snapshot[NR_WRITERS];
+	uint64_t *counters;
+	struct kvm_vm *vm;
+	int i;
+
+	vm = vm_create_with_vcpus(NR_WRITERS, guest_write_forever, vcpus);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, 1, 0);
+	virt_map(vm, TEST_GVA, TEST_GPA, 1);
+	counters = addr_gpa2hva(vm, TEST_GPA);
+	for (i = 0; i < NR_WRITERS; i++) {
+		vcpu_args_set(vcpus[i], 1, vcpus[i]->id);
+		pthread_create(&threads[i], NULL, run_writer, vcpus[i]);
+	}
+
+	/* Let every vCPU write for a while. */
+	for (i = 0; i < NR_WRITERS; i++)
+		while (!READ_ONCE(counters[i]))
+			usleep(1000);
+
+	set_attributes(vm, TEST_GPA, PAGE_SIZE, NW);
+	memcpy(snapshot, counters, sizeof(snapshot));
+
+	for (i = 0; i < NR_WRITERS; i++)
+		pthread_join(threads[i], NULL);
+	TEST_ASSERT(!memcmp(snapshot, counters, sizeof(snapshot)),
+		    "The page was written after SET of NO_WRITE returned");
 	kvm_vm_free(vm);
 }
 
@@ -340,6 +488,9 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(supported & KVM_MEMORY_ATTRIBUTE_NO_WRITE);
 
 	test_combinations();
+	test_readonly_memslot();
+	test_huge_page();
+	test_set_while_writing();
 	test_get_runs();
 	test_invalid_arguments();
 
