@@ -20,7 +20,8 @@ build_selftests() {
 	# The project's tests build inside the tree's selftest directory, like
 	# upstream tests, so they share its library and flags.
 	cp "$PROJECT_DIR"/tools/selftests/kvm/x86_64/*.c \
-	   "$TESTBED_DIR/demo/kvm_memattr_demo.c" "$kvm_selftests/x86_64/"
+	   "$TESTBED_DIR/demo/kvm_memattr_demo.c" \
+	   "$PROJECT_DIR/tools/bench/kvm_memattr_bench.c" "$kvm_selftests/x86_64/"
 
 	progs=$(guest_binaries | tr '\n' ' ')
 	targets=$(guest_binaries | sed "s|^|$SELFTESTS_OUT/|" | tr '\n' ' ')

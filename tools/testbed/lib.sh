@@ -72,12 +72,14 @@ MODULE_KO=$PROJECT_DIR/rust/kvm_memattr/kvm_memattr.ko
 TESTS_LIST=$TESTBED_DIR/tests.list
 
 DEMO_BINARY=x86_64/kvm_memattr_demo
+BENCH_BINARY=x86_64/kvm_memattr_bench
 
 # Selftest binaries the guest needs: the first word of every command of the
-# suite, and the demo.
+# suite, the demo and the benchmarks.
 guest_binaries() {
 	{
 		grep -Ev '^[[:space:]]*(#|$)' "$TESTS_LIST" | awk '{print $4}'
 		echo "$DEMO_BINARY"
+		echo "$BENCH_BINARY"
 	} | sort -u
 }

@@ -21,6 +21,7 @@ make_initramfs() {
 
 	install -m 755 "$TESTBED_DIR/guest/init" "$root/init"
 	cp "$TESTBED_DIR/guest/suite.sh" "$TESTBED_DIR/guest/demo.sh" \
+	   "$TESTBED_DIR/guest/bench.sh" \
 	   "$TESTS_LIST" "$root/lib/testbed/"
 
 	for bin in $(guest_binaries); do

@@ -3,10 +3,11 @@
 # Boot the test kernel and initramfs on an emulated CPU and wait for the guest
 # to finish, within a wall-clock limit.
 #
-# usage: run-vm.sh qemu|bochs check|run LOG
+# usage: run-vm.sh qemu|bochs check|run|bench LOG
 #   qemu   QEMU TCG, -cpu max: AMD SVM with nested paging
 #   bochs  Bochs 2.7, tigerlake: Intel VMX with EPT, execute-only EPT and SPP
-# The guest's serial console goes to LOG (and to stdout with 'run').
+# The guest's serial console goes to LOG (and to stdout with 'run' and
+# 'bench').
 # Exit status: 0 when the guest printed its end marker, 1 otherwise.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +31,7 @@ mkdir -p "$(dirname "$LOG")"
 
 run_qemu() {
 	local out=/dev/null
-	[ "$MODE" = run ] && out=/dev/stdout
+	[ "$MODE" != check ] && out=/dev/stdout
 	timeout -s KILL "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 2G \
 		-smp 2 -nographic -no-reboot -nic none -monitor none -serial stdio \
 		-kernel "$BZIMAGE" -initrd "$INITRAMFS" -append "$CMDLINE" \
@@ -84,7 +85,7 @@ run_bochs() {
 		"bochs -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null \
 		> "$dir/bochs.tty" 2>&1 < /dev/null &
 	pid=$!
-	[ "$MODE" = run ] && { tail -f "$serial" & tail_pid=$!; }
+	[ "$MODE" != check ] && { tail -f "$serial" & tail_pid=$!; }
 
 	start=$(date +%s)
 	while kill -0 "$pid" 2> /dev/null; do

@@ -26,10 +26,23 @@ tap_check() {
 	fi
 }
 
+kvm_vendor() {
+	if grep -q '^flags.* vmx' /proc/cpuinfo; then
+		echo kvm_intel
+	else
+		echo kvm_amd
+	fi
+}
+
 load_kvm() {
-	vendor=kvm_amd
-	grep -q '^flags.* vmx' /proc/cpuinfo && vendor=kvm_intel
-	modprobe "$vendor" "$@"
+	modprobe "$(kvm_vendor)" "$@"
+}
+
+# reload_kvm KVM_PARAMS VENDOR_PARAMS: reload KVM, and the module, with
+# other parameters (e.g. another MMU).
+reload_kvm() {
+	rmmod $MODULE "$(kvm_vendor)" kvm &&
+	modprobe kvm $1 && modprobe "$(kvm_vendor)" $2 && modprobe $MODULE
 }
 
 module_loaded() {
@@ -97,6 +110,16 @@ run_suite() {
 	tap_check "load KVM" load_kvm
 	tap_check "insmod $MODULE" modprobe $MODULE
 	run_pass "[module]" "with-module both"
+
+	# The project's tests again on the legacy MMU and on shadow paging.
+	tdp=npt
+	[ "$(kvm_vendor)" = kvm_intel ] && tdp=ept
+	tap_check "reload KVM with tdp_mmu=0" reload_kvm tdp_mmu=0 ""
+	run_pass "[module, tdp_mmu=0]" "with-module"
+	tap_check "reload KVM with $tdp=0" reload_kvm "" $tdp=0
+	run_pass "[module, $tdp=0]" "with-module"
+	tap_check "reload KVM with defaults" reload_kvm "" ""
+
 	tap_check "rmmod $MODULE" rmmod $MODULE
 	tap_check "20 load/unload cycles of $MODULE" load_unload_cycles
 	run_pass "[no module]" "both"
