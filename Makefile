@@ -8,7 +8,7 @@
 TESTBED := tools/testbed
 CPU ?= amd
 
-.PHONY: all deps kernel module selftests initramfs unit check run clean
+.PHONY: all deps kernel module selftests initramfs unit check run bench clean
 
 all: initramfs
 
@@ -38,6 +38,10 @@ check: initramfs
 # CPU=amd boots QEMU (SVM + NPT), CPU=intel boots Bochs (VMX + EPT).
 run: initramfs
 	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) run build/run-$(CPU).log
+
+# Benchmarks against upstream KVM, in one boot; prints tables (CPU= as for run).
+bench: initramfs
+	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) bench build/bench-$(CPU).log
 
 clean:
 	rm -rf build rust/host/target
