@@ -32,6 +32,7 @@
 #define FAULT_NPAGES		8192
 #define RUNS_GPA		0x1000000000ull
 #define NR_RUNS			10000
+#define MEMORY_RUNS		100000
 
 static double now_ns(void)
 {
@@ -96,12 +97,12 @@ static long slab_kb(void)
 	return kb;
 }
 
-/* NR_RUNS runs: every other page of 2 * NR_RUNS pages. */
-static void make_runs(struct kvm_vm *vm, uint64_t attributes)
+/* @nr runs: every other page of 2 * @nr pages. */
+static void make_runs(struct kvm_vm *vm, int nr, uint64_t attributes)
 {
 	int i;
 
-	for (i = 0; i < NR_RUNS; i++)
+	for (i = 0; i < nr; i++)
 		set_attributes(vm, RUNS_GPA + 2 * i * PAGE_SIZE, PAGE_SIZE,
 			       attributes);
 }
@@ -131,7 +132,7 @@ static double time_faults(bool with_runs, double *spread)
 					    FAULT_SLOT, FAULT_NPAGES, 0);
 		virt_map(vm, FAULT_GPA, FAULT_GPA, FAULT_NPAGES);
 		if (with_runs)
-			make_runs(vm, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
+			make_runs(vm, NR_RUNS, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
 		/* Fault the host pages in first: time KVM's side only. */
 		memset(addr_gpa2hva(vm, FAULT_GPA), 1, FAULT_NPAGES * PAGE_SIZE);
 
@@ -155,7 +156,7 @@ static void run_upstream(FILE *out)
 		fprintf(out, "set %d %.0f\n", order,
 			time_set(vm, order, KVM_MEMORY_ATTRIBUTE_PRIVATE));
 	before = slab_kb();
-	make_runs(vm, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	make_runs(vm, MEMORY_RUNS, KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	fprintf(out, "memory %ld\n", slab_kb() - before);
 	kvm_vm_free(vm);
 
@@ -207,14 +208,14 @@ int main(int argc, char *argv[])
 	}
 
 	before = slab_kb();
-	make_runs(vm, KVM_MEMORY_ATTRIBUTE_NO_WRITE);
+	make_runs(vm, MEMORY_RUNS, KVM_MEMORY_ATTRIBUTE_NO_WRITE);
 	memory = slab_kb() - before;
 	kvm_vm_free(vm);
-	printf("\nMemory of a map of %d runs (Slab growth)\n", NR_RUNS);
+	printf("\nMemory of a map of %d one-page runs (Slab growth)\n", MEMORY_RUNS);
 	printf("  upstream:    %6ld kB, %5.0f bytes per run\n", up_memory,
-	       up_memory * 1024.0 / NR_RUNS);
+	       up_memory * 1024.0 / MEMORY_RUNS);
 	printf("  kvm_memattr: %6ld kB, %5.0f bytes per run\n", memory,
-	       memory * 1024.0 / NR_RUNS);
+	       memory * 1024.0 / MEMORY_RUNS);
 
 	printf("\nGuest page faults, %d pages touched once (median of %d, ns per fault, spread)\n",
 	       FAULT_NPAGES, FAULT_REPS);
