@@ -4,7 +4,8 @@
 # TAP and a last line "N passed, N failed"; exits non-zero on any failure.
 #
 # EMUS    emulators to run the VM suite on (default: "qemu bochs")
-# ONLY    run only the selftests whose command contains this string
+# ONLY    run only the selftests whose command contains one of these
+#         comma-separated strings
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -33,7 +33,7 @@ run_qemu() {
 	local out=/dev/null
 	[ "$MODE" != check ] && out=/dev/stdout
 	timeout -s KILL "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 2G \
-		-smp 2 -nographic -no-reboot -nic none -monitor none -serial stdio \
+		-smp ${QEMU_SMP:-2} -nographic -no-reboot -nic none -monitor none -serial stdio \
 		-kernel "$BZIMAGE" -initrd "$INITRAMFS" -append "$CMDLINE" \
 		< /dev/null 2>&1 | tr -d '\r' | tee "$LOG" > "$out" || true
 }
@@ -67,7 +67,7 @@ run_bochs() {
 	make_bochs_disk "$dir"
 	cat > "$dir/bochsrc" <<-RC
 	megs: 1024
-	cpu: model=tigerlake, count=1, ips=200000000, reset_on_triple_fault=0
+	cpu: model=tigerlake, count=2, ips=200000000, reset_on_triple_fault=0
 	romimage: file=/usr/share/bochs/BIOS-bochs-latest
 	vgaromimage: file=/usr/share/vgabios/vgabios.bin
 	ata0-master: type=disk, path=$dir/disk.img, mode=flat

@@ -68,6 +68,16 @@ run_selftest() {
 	esac
 }
 
+# selected COMMAND: whether COMMAND contains one of the comma-separated
+# strings of memattr.only (all commands when it is empty).
+selected() {
+	[ -z "$ONLY" ] && return 0
+	for pattern in $(echo "$ONLY" | tr , ' '); do
+		case "$1" in *"$pattern"*) return 0 ;; esac
+	done
+	return 1
+}
+
 # run_pass LABEL PASSES: run the tests.list lines of this emulator whose
 # pass is one of PASSES.
 run_pass() {
@@ -76,7 +86,7 @@ run_pass() {
 	while read -r pass emus limit cmd; do
 		case ",$emus," in *",$EMU,"*) ;; *) continue ;; esac
 		case " $passes " in *" $pass "*) ;; *) continue ;; esac
-		case "$cmd" in *"$ONLY"*) ;; *) continue ;; esac
+		selected "$cmd" || continue
 		echo "$limit $cmd"
 	done > /tmp/pass.list
 	while read -r limit cmd; do

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -300,21 +301,38 @@ static void test_combinations(void)
 }
 
 #define NR_WRITERS	2
+#define WRITES_PER_SYNC	1000
 
 static void guest_write_forever(uint32_t vcpu_id)
 {
 	volatile uint64_t *counter = (uint64_t *)TEST_GVA + vcpu_id;
 	uint64_t i = 0;
 
-	for (;;)
+	for (;;) {
 		*counter = ++i;
+		if (!(i % WRITES_PER_SYNC))
+			GUEST_SYNC(i);
+	}
 }
 
+/*
+ * Run a writer until it faults.  It comes out to userspace now and then to
+ * yield the CPU: on an emulated host, the host's ticks do not reliably
+ * preempt a vCPU spinning in the guest, and the main thread must run.
+ */
 static void *run_writer(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
-	int r = _vcpu_run(vcpu);
+	struct ucall uc;
+	int r;
 
+	for (;;) {
+		r = _vcpu_run(vcpu);
+		if (r)
+			break;
+		TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+		sched_yield();
+	}
 	TEST_ASSERT(r == -1 && errno == EFAULT,
 		    "vCPU %u: KVM_RUN should fail with EFAULT, got %d (errno %d)",
 		    vcpu->id, r, errno);
