@@ -48,6 +48,25 @@ fn mirror_matches_header() {
 }
 
 #[test]
+fn get_ioctl_number_matches_header() {
+    let header = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../include/uapi/linux/kvm_memattr.h"
+    );
+    let text = fs::read_to_string(header).expect("header");
+    let define = text
+        .lines()
+        .find(|line| line.starts_with("#define KVM_GET_MEMORY_ATTRIBUTES"))
+        .expect("KVM_GET_MEMORY_ATTRIBUTES is defined");
+    let expected = std::format!(
+        "_IOWR(KVMIO, {:#x}, struct kvm_memory_attributes)",
+        KVM_GET_MEMORY_ATTRIBUTES_NR
+    );
+    assert!(define.ends_with(&expected), "{define}");
+    assert_eq!(core::mem::size_of::<KvmMemoryAttributes>(), 32);
+}
+
+#[test]
 fn protections_do_not_overlap_private() {
     let protections =
         KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;

@@ -23,6 +23,13 @@
 #define KVM_MEMORY_ATTRIBUTE_NO_WRITE		(1ULL << 1)
 #define KVM_MEMORY_ATTRIBUTE_NO_EXEC		(1ULL << 2)
 
+/*
+ * Read the attributes back: in, address and size; out, the attributes of
+ * the page at address, and size shrunk to the run of pages from address
+ * that share them.  Validation as for KVM_SET_MEMORY_ATTRIBUTES.
+ */
+#define KVM_GET_MEMORY_ATTRIBUTES	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
+
 /* memory_fault.flags of KVM_EXIT_MEMORY_FAULT: the access that was denied. */
 #define KVM_MEMORY_EXIT_FLAG_READ		(1ULL << 0)
 #define KVM_MEMORY_EXIT_FLAG_WRITE		(1ULL << 1)

@@ -64,8 +64,6 @@ static void print_attributes(uint64_t attributes)
 
 #define DEMO_GPA	0xc0000000ull
 #define DEMO_SLOT	10
-#define KVM_GET_MEMORY_ATTRIBUTES \
-	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
 
 static void guest_code(void)
 {

@@ -36,8 +36,6 @@
 #define NX	KVM_MEMORY_ATTRIBUTE_NO_EXEC
 #define PROTECTIONS	(NR | NW | NX)
 
-#define KVM_GET_MEMORY_ATTRIBUTES \
-	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
 
 enum guest_op { OP_READ, OP_WRITE, OP_EXEC };
 
