@@ -34,7 +34,11 @@ fn combination_table() {
     ];
     for (attributes, npt, ept_xo) in table {
         assert_eq!(validate(attributes, NPT), npt, "{attributes:#x} on NPT");
-        assert_eq!(validate(attributes, EPT_XO), ept_xo, "{attributes:#x} on EPT");
+        assert_eq!(
+            validate(attributes, EPT_XO),
+            ept_xo,
+            "{attributes:#x} on EPT"
+        );
     }
 }
 
@@ -97,20 +101,38 @@ fn fault_verdicts() {
         // (attributes, access, allowed, exit flags)
         (0, ACCESS_WRITE, all, 0),
         (NW, ACCESS_READ, ACCESS_READ | ACCESS_EXEC, 0),
-        (NW, ACCESS_WRITE, ACCESS_READ | ACCESS_EXEC, KVM_MEMORY_EXIT_FLAG_WRITE),
-        (NX, ACCESS_EXEC, ACCESS_READ | ACCESS_WRITE, KVM_MEMORY_EXIT_FLAG_EXEC),
+        (
+            NW,
+            ACCESS_WRITE,
+            ACCESS_READ | ACCESS_EXEC,
+            KVM_MEMORY_EXIT_FLAG_WRITE,
+        ),
+        (
+            NX,
+            ACCESS_EXEC,
+            ACCESS_READ | ACCESS_WRITE,
+            KVM_MEMORY_EXIT_FLAG_EXEC,
+        ),
         (NW | NX, ACCESS_EXEC, ACCESS_READ, KVM_MEMORY_EXIT_FLAG_EXEC),
         (NR | NW, ACCESS_EXEC, ACCESS_EXEC, 0),
         (NR | NW, ACCESS_READ, ACCESS_EXEC, KVM_MEMORY_EXIT_FLAG_READ),
         (NR | NW | NX, ACCESS_READ, 0, KVM_MEMORY_EXIT_FLAG_READ),
         (NR | NW | NX, ACCESS_WRITE, 0, KVM_MEMORY_EXIT_FLAG_WRITE),
         (NR | NW | NX, ACCESS_EXEC, 0, KVM_MEMORY_EXIT_FLAG_EXEC),
-        (KVM_MEMORY_ATTRIBUTE_PRIVATE | NW, ACCESS_READ, ACCESS_READ | ACCESS_EXEC, 0),
+        (
+            KVM_MEMORY_ATTRIBUTE_PRIVATE | NW,
+            ACCESS_READ,
+            ACCESS_READ | ACCESS_EXEC,
+            0,
+        ),
     ];
     for (attributes, access, allowed, exit_flags) in cases {
         let verdict = fault_verdict(attributes, access);
         assert_eq!(verdict.allowed, allowed, "{attributes:#x} {access:#x}");
-        assert_eq!(verdict.exit_flags, exit_flags, "{attributes:#x} {access:#x}");
+        assert_eq!(
+            verdict.exit_flags, exit_flags,
+            "{attributes:#x} {access:#x}"
+        );
     }
 }
 

@@ -69,7 +69,11 @@ fn model_set(model: &mut [u64], first: u64, last: u64, attributes: u64) {
 
 fn assert_matches(map: &Map, model: &[u64]) {
     for (gfn, &expected) in model.iter().enumerate() {
-        assert_eq!(attributes_at(map, gfn as u64, PAGES - 1).0, expected, "gfn {gfn}");
+        assert_eq!(
+            attributes_at(map, gfn as u64, PAGES - 1).0,
+            expected,
+            "gfn {gfn}"
+        );
     }
 }
 

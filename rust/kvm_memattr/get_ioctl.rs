@@ -3,12 +3,17 @@
 //! `KVM_GET_MEMORY_ATTRIBUTES`: read the attribute map back, one run at a
 //! time.
 
+use crate::attributes;
 use crate::range::{gfn_range, PAGE_SHIFT};
 use crate::uapi::{KvmMemoryAttributes, KVMIO, KVM_GET_MEMORY_ATTRIBUTES_NR};
 use crate::vm::VmContext;
-use crate::attributes;
 use core::mem::size_of;
-use kernel::{ioctl::_IOWR, prelude::*, types::{AsBytes, FromBytes}, uaccess::UserSlice};
+use kernel::{
+    ioctl::_IOWR,
+    prelude::*,
+    types::{AsBytes, FromBytes},
+    uaccess::UserSlice,
+};
 
 /// The ioctl number of `KVM_GET_MEMORY_ATTRIBUTES`.
 pub(crate) const KVM_GET_MEMORY_ATTRIBUTES: u32 =
@@ -28,8 +33,7 @@ unsafe impl AsBytes for UserAttributes {}
 /// and `size` shrunk to the run of pages from `address` that share them.
 /// Validation is that of `KVM_SET_MEMORY_ATTRIBUTES`.
 pub(crate) fn get_memory_attributes(vm: &VmContext, arg: usize) -> Result {
-    let (mut reader, mut writer) =
-        UserSlice::new(arg, size_of::<UserAttributes>()).reader_writer();
+    let (mut reader, mut writer) = UserSlice::new(arg, size_of::<UserAttributes>()).reader_writer();
     let UserAttributes(mut request) = reader.read()?;
 
     // Upstream's order: flags, attributes, then the range.

@@ -48,8 +48,13 @@ pub(crate) trait Provider {
 
     /// Whether the bits in `mask` of the attributes of every gfn of the
     /// range equal `attributes`.
-    fn range_has_attributes(vm: &Self::Vm, start: u64, end: u64, mask: u64, attributes: u64)
-        -> bool;
+    fn range_has_attributes(
+        vm: &Self::Vm,
+        start: u64,
+        end: u64,
+        mask: u64,
+        attributes: u64,
+    ) -> bool;
 
     /// Allocates what setting the range needs, changing nothing visible.
     fn prepare_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result;
@@ -255,11 +260,7 @@ impl<T: Provider> Registration<T> {
     /// # Safety
     ///
     /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
-    unsafe extern "C" fn vm_ioctl_callback(
-        vm_priv: *mut c_void,
-        cmd: c_uint,
-        arg: usize,
-    ) -> isize {
+    unsafe extern "C" fn vm_ioctl_callback(vm_priv: *mut c_void, cmd: c_uint, arg: usize) -> isize {
         // SAFETY: KVM passes the `priv` of a live bound VM.
         let vm = unsafe { Self::vm(vm_priv) };
         match T::vm_ioctl(&vm, cmd, arg) {
