@@ -22,8 +22,7 @@ impl Provider for KvmMemattr {
 
     fn vm_init(info: &VmInfo) -> Result<Pin<KBox<VmContext>>> {
         let caps = MmuCaps {
-            // Execute-only leaves are not built yet: no NO_READ alone.
-            exec_only: false,
+            exec_only: info.has_exec_only_leaves,
             private_mem: info.has_private_mem,
         };
         KBox::pin_init(VmContext::new(caps), GFP_KERNEL_ACCOUNT)

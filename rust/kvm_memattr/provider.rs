@@ -22,6 +22,8 @@ use kernel::{
 pub(crate) struct VmInfo {
     /// The VM type has private memory (upstream's PRIVATE attribute).
     pub(crate) has_private_mem: bool,
+    /// The VM's MMU can map a page executable but not readable.
+    pub(crate) has_exec_only_leaves: bool,
 }
 
 /// What KVM calls into for the VMs bound to a provider.
@@ -154,6 +156,7 @@ impl<T: Provider> Registration<T> {
             let info = unsafe { &*info };
             let vm = T::vm_init(&VmInfo {
                 has_private_mem: info.has_private_mem,
+                has_exec_only_leaves: info.has_exec_only_leaves,
             })?;
             // SAFETY: KVM passes a `vm_priv` valid for writes.
             unsafe { *vm_priv = vm.into_foreign().cast_mut() };
