@@ -16,6 +16,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "vmx.h"
 
 #define TEST_GPA	0xc0000000ull
 #define TEST_GVA	TEST_GPA
@@ -35,6 +36,9 @@
 #define NW	KVM_MEMORY_ATTRIBUTE_NO_WRITE
 #define NX	KVM_MEMORY_ATTRIBUTE_NO_EXEC
 #define PROTECTIONS	(NR | NW | NX)
+
+/* IA32_VMX_EPT_VPID_CAP bit 0. */
+#define VMX_EPT_VPID_CAP_EXEC_ONLY	BIT_ULL(0)
 
 
 enum guest_op { OP_READ, OP_WRITE, OP_EXEC };
@@ -270,6 +274,18 @@ static void test_huge_page(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * Execute-only leaves: EPT whose capabilities (as KVM reports them for
+ * nested VMX) include execute-only; never NPT or shadow paging.
+ */
+static bool has_exec_only_leaves(void)
+{
+	if (!host_cpu_is_intel || !kvm_is_tdp_enabled())
+		return false;
+	return kvm_get_feature_msr(MSR_IA32_VMX_EPT_VPID_CAP) &
+	       VMX_EPT_VPID_CAP_EXEC_ONLY;
+}
+
 static void test_combinations(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -282,6 +298,8 @@ static void test_combinations(void)
 		    "NO_WRITE and NO_EXEC must be supported, got 0x%lx", supported);
 	TEST_ASSERT(!(supported & KVM_MEMORY_ATTRIBUTE_PRIVATE),
 		    "PRIVATE advertised for a VM without private memory");
+	TEST_ASSERT(!(supported & NR) == !has_exec_only_leaves(),
+		    "NO_READ must be advertised exactly where EPT has execute-only leaves");
 
 	for (attributes = 0; attributes <= PROTECTIONS; attributes++) {
 		if (!combination_valid(attributes, supported)) {
