@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <linux/bitmap.h>
 #include <linux/kvm_memattr.h>
 
 #include "kvm_util.h"
@@ -154,42 +155,56 @@ static bool combination_valid(uint64_t attributes, uint64_t supported)
 }
 
 /*
- * Make the guest access the test page and check that the access succeeds,
- * or exits with the right gpa, size and flags and then succeeds once the
- * attributes are cleared.
+ * Make the guest access @gpa and check that the access succeeds, or, if the
+ * current attributes deny it, exits with the right gpa, size and flags.
  */
-static void test_access_at(struct kvm_vcpu *vcpu, uint64_t gpa,
-			   uint64_t attributes, enum guest_op op)
+static void check_access(struct kvm_vcpu *vcpu, uint64_t gpa,
+			 uint64_t attributes, enum guest_op op)
 {
 	struct kvm_vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	int r;
 
-	set_attributes(vm, gpa, PAGE_SIZE, attributes);
 	guest_op = op;
 	guest_page = gpa;
 	sync_global_to_guest(vm, guest_op);
 	sync_global_to_guest(vm, guest_page);
 
-	if (attributes & op_denied_by[op]) {
-		r = _vcpu_run(vcpu);
-		TEST_ASSERT(r == -1 && errno == EFAULT,
-			    "%s of a page with attributes 0x%lx: KVM_RUN should fail with EFAULT, got %d (errno %d), exit reason %s",
-			    op_names[op], attributes, r, errno,
-			    exit_reason_str(run->exit_reason));
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
-		TEST_ASSERT_EQ(run->memory_fault.gpa, gpa);
-		TEST_ASSERT_EQ(run->memory_fault.size, PAGE_SIZE);
-		TEST_ASSERT(run->memory_fault.flags == op_exit_flags[op],
-			    "%s of a page with attributes 0x%lx: flags 0x%llx, expected 0x%lx",
-			    op_names[op], attributes, run->memory_fault.flags,
-			    op_exit_flags[op]);
-
-		/* The access is retried and succeeds once it is allowed. */
-		set_attributes(vm, gpa, PAGE_SIZE, 0);
+	if (!(attributes & op_denied_by[op])) {
+		run_to_sync(vcpu, 1);
+		run_to_sync(vcpu, 0);
+		return;
 	}
-	run_to_sync(vcpu, 1);
-	run_to_sync(vcpu, 0);
+
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "%s of a page with attributes 0x%lx: KVM_RUN should fail with EFAULT, got %d (errno %d), exit reason %s",
+		    op_names[op], attributes, r, errno,
+		    exit_reason_str(run->exit_reason));
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(run->memory_fault.gpa, gpa);
+	TEST_ASSERT_EQ(run->memory_fault.size, PAGE_SIZE);
+	TEST_ASSERT(run->memory_fault.flags == op_exit_flags[op],
+		    "%s of a page with attributes 0x%lx: flags 0x%llx, expected 0x%lx",
+		    op_names[op], attributes, run->memory_fault.flags,
+		    op_exit_flags[op]);
+}
+
+/*
+ * Set @attributes on the page at @gpa and make the guest access it: the
+ * access succeeds, or exits and then succeeds once the attributes are
+ * cleared, KVM_RUN retrying the instruction.
+ */
+static void test_access_at(struct kvm_vcpu *vcpu, uint64_t gpa,
+			   uint64_t attributes, enum guest_op op)
+{
+	set_attributes(vcpu->vm, gpa, PAGE_SIZE, attributes);
+	check_access(vcpu, gpa, attributes, op);
+	if (attributes & op_denied_by[op]) {
+		set_attributes(vcpu->vm, gpa, PAGE_SIZE, 0);
+		run_to_sync(vcpu, 1);
+		run_to_sync(vcpu, 0);
+	}
 }
 
 static void test_access(struct kvm_vcpu *vcpu, uint64_t attributes,
@@ -313,6 +328,63 @@ static void test_combinations(void)
 			test_access(vcpu, attributes, op);
 	}
 
+	kvm_vm_free(vm);
+}
+
+static bool test_page_is_dirty(struct kvm_vm *vm, unsigned long *bitmap)
+{
+	kvm_vm_get_dirty_log(vm, TEST_SLOT, bitmap);
+	return test_bit(0, bitmap);
+}
+
+/*
+ * Dirty logging write-protects pages and lets the fast page fault path make
+ * them writable again on the next write; neither may make a NO_WRITE page
+ * writable.  Clearing NO_WRITE makes the page writable, and logged, again.
+ */
+static void test_dirty_logging(void)
+{
+	unsigned long *bitmap = bitmap_zalloc(TEST_NPAGES);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = create_vm(&vcpu);
+
+	vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	test_page_is_dirty(vm, bitmap);
+
+	/* A logged write, then a write through the re-protected mapping. */
+	check_access(vcpu, TEST_GPA, 0, OP_WRITE);
+	TEST_ASSERT(test_page_is_dirty(vm, bitmap), "The write was not logged");
+	check_access(vcpu, TEST_GPA, 0, OP_WRITE);
+	TEST_ASSERT(test_page_is_dirty(vm, bitmap),
+		    "The write after GET_DIRTY_LOG was not logged");
+
+	/*
+	 * NO_WRITE on a page that dirty logging has write-protected: a read
+	 * maps it, and the write through that mapping exits, every time.
+	 */
+	set_attributes(vm, TEST_GPA, PAGE_SIZE, NW);
+	check_access(vcpu, TEST_GPA, NW, OP_READ);
+	check_access(vcpu, TEST_GPA, NW, OP_WRITE);
+	TEST_ASSERT(!test_page_is_dirty(vm, bitmap),
+		    "A denied write was logged as dirty");
+	check_access(vcpu, TEST_GPA, NW, OP_WRITE);
+
+	/* Dirty logging turned off and on again does not relax it either. */
+	vm_mem_region_set_flags(vm, TEST_SLOT, 0);
+	check_access(vcpu, TEST_GPA, NW, OP_WRITE);
+	vm_mem_region_set_flags(vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	check_access(vcpu, TEST_GPA, NW, OP_WRITE);
+	TEST_ASSERT(!test_page_is_dirty(vm, bitmap),
+		    "A denied write was logged as dirty");
+
+	/* Relaxed: the pending write is retried, succeeds and is logged. */
+	set_attributes(vm, TEST_GPA, PAGE_SIZE, 0);
+	run_to_sync(vcpu, 1);
+	run_to_sync(vcpu, 0);
+	TEST_ASSERT(test_page_is_dirty(vm, bitmap),
+		    "The write after clearing NO_WRITE was not logged");
+
+	free(bitmap);
 	kvm_vm_free(vm);
 }
 
@@ -524,6 +596,7 @@ int main(int argc, char *argv[])
 	test_combinations();
 	test_readonly_memslot();
 	test_huge_page();
+	test_dirty_logging();
 	test_set_while_writing();
 	test_get_runs();
 	test_invalid_arguments();
