@@ -34,15 +34,19 @@ kvm_vendor() {
 	fi
 }
 
+# The forced emulation prefix lets the emulator tests hand any instruction
+# to KVM's emulator.
+KVM_PARAMS=force_emulation_prefix=1
+
 load_kvm() {
-	modprobe "$(kvm_vendor)" "$@"
+	modprobe kvm $KVM_PARAMS && modprobe "$(kvm_vendor)" "$@"
 }
 
 # reload_kvm KVM_PARAMS VENDOR_PARAMS: reload KVM, and the module, with
 # other parameters (e.g. another MMU).
 reload_kvm() {
 	rmmod $MODULE "$(kvm_vendor)" kvm &&
-	modprobe kvm $1 && modprobe "$(kvm_vendor)" $2 && modprobe $MODULE
+	modprobe kvm $KVM_PARAMS $1 && modprobe "$(kvm_vendor)" $2 && modprobe $MODULE
 }
 
 module_loaded() {
