@@ -90,9 +90,14 @@ static void guest_code(void)
 
 static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 {
+	struct kvm_run *run = vcpu->run;
 	struct ucall uc;
+	int r = _vcpu_run(vcpu);
 
-	vcpu_run(vcpu);
+	TEST_ASSERT(!r,
+		    "KVM_RUN failed (errno %d) on the way to stage %lu: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
+		    errno, stage, exit_reason_str(run->exit_reason),
+		    run->memory_fault.gpa, run->memory_fault.flags);
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
@@ -400,6 +405,98 @@ static void test_dirty_logging(void)
 	kvm_vm_free(vm);
 }
 
+/* A guest virtual page whose page table holds no other mapping. */
+#define PT_TEST_GVA	0x80000000ull
+
+/*
+ * Make the guest access PT_TEST_GVA, whose page table is the NO_WRITE page
+ * at @table_gpa: the access exits as a write to the table; once the table
+ * is writable again, it completes.
+ */
+static void check_table_write_exit(struct kvm_vcpu *vcpu, uint64_t table_gpa,
+				   enum guest_op op)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	guest_op = op;
+	guest_page = PT_TEST_GVA;
+	sync_global_to_guest(vcpu->vm, guest_op);
+	sync_global_to_guest(vcpu->vm, guest_page);
+
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "%s through a NO_WRITE page table should exit, got %d (errno %d)",
+		    op_names[op], r, errno);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT_EQ(run->memory_fault.gpa, table_gpa);
+	TEST_ASSERT_EQ(run->memory_fault.size, PAGE_SIZE);
+	TEST_ASSERT_EQ(run->memory_fault.flags, KVM_MEMORY_EXIT_FLAG_WRITE);
+
+	set_attributes(vcpu->vm, table_gpa, PAGE_SIZE, 0);
+	run_to_sync(vcpu, 1);
+	run_to_sync(vcpu, 0);
+	set_attributes(vcpu->vm, table_gpa, PAGE_SIZE, NW);
+}
+
+/*
+ * The guest's own page table lives in a NO_WRITE page.
+ *
+ * - NPT, and EPT with accessed/dirty flags: the CPU treats every access to
+ *   a guest paging structure as a write, so every walk through the table
+ *   exits as a write to it, whatever its A/D bits.
+ * - EPT without accessed/dirty flags: only the CPU's updates of the A/D
+ *   bits are writes; with both bits set, the guest runs.
+ * - Shadow paging: KVM's walker leaves the A/D bits alone, as for a table
+ *   in a read-only memslot, and the guest runs.
+ *
+ * In no case does the table change while it is NO_WRITE.
+ */
+static void test_guest_page_tables(void)
+{
+	uint64_t data_gpa = TEST_GPA + 2 * PAGE_SIZE, table_gpa;
+	uint64_t ad_bits = PTE_ACCESSED_MASK | PTE_DIRTY_MASK;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = create_vm(&vcpu);
+	bool walks_write;
+	enum guest_op op;
+	uint64_t *pte;
+
+	walks_write = kvm_is_tdp_enabled() &&
+		      (host_cpu_is_amd || get_kvm_intel_param_bool("eptad"));
+
+	virt_pg_map(vm, PT_TEST_GVA, data_gpa);
+	pte = vm_get_page_table_entry(vm, PT_TEST_GVA);
+	table_gpa = addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1);
+	set_attributes(vm, table_gpa, PAGE_SIZE, NW);
+
+	/* The read needs the accessed bit, the write the dirty bit too. */
+	for (op = OP_READ; op <= OP_WRITE; op++) {
+		*pte &= ~ad_bits;
+		if (kvm_is_tdp_enabled()) {
+			check_table_write_exit(vcpu, table_gpa, op);
+			TEST_ASSERT(*pte & (op == OP_READ ? PTE_ACCESSED_MASK : ad_bits),
+				    "The CPU did not set A/D bits once allowed: 0x%lx", *pte);
+			continue;
+		}
+		check_access(vcpu, PT_TEST_GVA, 0, op);
+		TEST_ASSERT(!(*pte & ad_bits),
+			    "KVM set A/D bits in a NO_WRITE page table: 0x%lx", *pte);
+	}
+
+	/* Both bits set: nothing to update. */
+	*pte |= ad_bits;
+	for (op = OP_READ; op <= OP_WRITE; op++) {
+		if (walks_write)
+			check_table_write_exit(vcpu, table_gpa, op);
+		else
+			check_access(vcpu, PT_TEST_GVA, 0, op);
+	}
+	TEST_ASSERT_EQ(*(uint64_t *)(addr_gpa2hva(vm, data_gpa) + DATA_OFFSET),
+		       0x5a5a5a5a);
+	kvm_vm_free(vm);
+}
+
 #define NR_WRITERS	2
 #define WRITES_PER_SYNC	1000
 
@@ -609,6 +706,7 @@ int main(int argc, char *argv[])
 	test_readonly_memslot();
 	test_huge_page();
 	test_dirty_logging();
+	test_guest_page_tables();
 	test_set_while_writing();
 	test_get_runs();
 	test_invalid_arguments();
