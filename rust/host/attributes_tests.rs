@@ -5,13 +5,22 @@
 use crate::attributes::*;
 use crate::uapi::*;
 
-const NPT: MmuCaps = MmuCaps {
+const NPT: VmCaps = VmCaps {
     exec_only: false,
     private_mem: false,
+    emulated_writes: false,
 };
-const EPT_XO: MmuCaps = MmuCaps {
+const EPT_XO: VmCaps = VmCaps {
     exec_only: true,
-    private_mem: false,
+    ..NPT
+};
+const NPT_EMULATED: VmCaps = VmCaps {
+    emulated_writes: true,
+    ..NPT
+};
+const EPT_XO_EMULATED: VmCaps = VmCaps {
+    emulated_writes: true,
+    ..EPT_XO
 };
 
 const NR: u64 = KVM_MEMORY_ATTRIBUTE_NO_READ;
@@ -42,11 +51,43 @@ fn combination_table() {
     }
 }
 
+/// With `KVM_CAP_MEMORY_ATTRIBUTES_EMULATED`: write without read is
+/// accepted, execute without read still needs execute-only leaves.
+#[test]
+fn combination_table_with_emulated_writes() {
+    use Invalid::*;
+    // (attributes, without execute-only leaves, with them)
+    let table = [
+        (0, Ok(()), Ok(())),
+        (NX, Ok(()), Ok(())),
+        (NW, Ok(()), Ok(())),
+        (NW | NX, Ok(()), Ok(())),
+        (NR, Err(ExecOnlyUnsupported), Ok(())),
+        (NR | NX, Ok(()), Ok(())),
+        (NR | NW, Err(ExecOnlyUnsupported), Ok(())),
+        (NR | NW | NX, Ok(()), Ok(())),
+    ];
+    for (attributes, npt, ept_xo) in table {
+        assert_eq!(
+            validate(attributes, NPT_EMULATED),
+            npt,
+            "{attributes:#x} on NPT"
+        );
+        assert_eq!(
+            validate(attributes, EPT_XO_EMULATED),
+            ept_xo,
+            "{attributes:#x} on EPT"
+        );
+    }
+}
+
 #[test]
 fn advertised_bits() {
     assert_eq!(supported(NPT), NW | NX);
     assert_eq!(supported(EPT_XO), NR | NW | NX);
-    let private = MmuCaps {
+    assert_eq!(supported(NPT_EMULATED), NR | NW | NX);
+    assert_eq!(supported(EPT_XO_EMULATED), NR | NW | NX);
+    let private = VmCaps {
         private_mem: true,
         ..NPT
     };
@@ -59,7 +100,7 @@ fn every_unknown_bit_is_refused() {
         let attributes = 1u64 << bit;
         let known = PROTECTIONS | KVM_MEMORY_ATTRIBUTE_PRIVATE;
         if attributes & known == 0 {
-            for caps in [NPT, EPT_XO] {
+            for caps in [NPT, EPT_XO, NPT_EMULATED, EPT_XO_EMULATED] {
                 assert_eq!(validate(attributes, caps), Err(Invalid::UnknownBits));
             }
         }
@@ -68,7 +109,7 @@ fn every_unknown_bit_is_refused() {
 
 #[test]
 fn private_only_where_the_vm_has_private_memory() {
-    let private = MmuCaps {
+    let private = VmCaps {
         private_mem: true,
         ..NPT
     };
@@ -79,6 +120,7 @@ fn private_only_where_the_vm_has_private_memory() {
     assert_eq!(validate(p | NR, private), Err(Invalid::WriteWithoutRead));
 }
 
+/// Without the emulated access modes, the only ones KVM's MMU can map.
 #[test]
 fn accepted_values_never_allow_write_without_read() {
     for attributes in 0..16u64 {
@@ -119,6 +161,12 @@ fn fault_verdicts() {
         (NR | NW | NX, ACCESS_READ, 0, KVM_MEMORY_EXIT_FLAG_READ),
         (NR | NW | NX, ACCESS_WRITE, 0, KVM_MEMORY_EXIT_FLAG_WRITE),
         (NR | NW | NX, ACCESS_EXEC, 0, KVM_MEMORY_EXIT_FLAG_EXEC),
+        // The emulated modes: the write is allowed, the rest exits.
+        (NR | NX, ACCESS_WRITE, ACCESS_WRITE, 0),
+        (NR | NX, ACCESS_READ, ACCESS_WRITE, KVM_MEMORY_EXIT_FLAG_READ),
+        (NR | NX, ACCESS_EXEC, ACCESS_WRITE, KVM_MEMORY_EXIT_FLAG_EXEC),
+        (NR, ACCESS_EXEC, ACCESS_WRITE | ACCESS_EXEC, 0),
+        (NR, ACCESS_READ, ACCESS_WRITE | ACCESS_EXEC, KVM_MEMORY_EXIT_FLAG_READ),
         (
             KVM_MEMORY_ATTRIBUTE_PRIVATE | NW,
             ACCESS_READ,

@@ -70,6 +70,25 @@ fn get_ioctl_number_matches_header() {
 }
 
 #[test]
+fn emulated_capability_matches_header() {
+    let header = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../include/uapi/linux/kvm_memattr.h"
+    );
+    let text = fs::read_to_string(header).expect("header");
+    let define = text
+        .lines()
+        .find(|line| line.starts_with("#define KVM_CAP_MEMORY_ATTRIBUTES_EMULATED"))
+        .expect("KVM_CAP_MEMORY_ATTRIBUTES_EMULATED is defined");
+    let value: u32 = define
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("a decimal number");
+    assert_eq!(value, KVM_CAP_MEMORY_ATTRIBUTES_EMULATED);
+}
+
+#[test]
 fn protections_do_not_overlap_private() {
     let protections =
         KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;

@@ -16,13 +16,17 @@ use crate::uapi::{
 pub(crate) const PROTECTIONS: u64 =
     KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;
 
-/// What the VM's MMU can express, as KVM reports it when the VM is bound.
+/// What a VM can do: what its MMU can express, as KVM reports it when the
+/// VM is bound, and what userspace opted into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MmuCaps {
+pub(crate) struct VmCaps {
     /// Leaves can be execute-only: EPT with execute-only support.
     pub(crate) exec_only: bool,
     /// The VM type has private memory (upstream's PRIVATE attribute).
     pub(crate) private_mem: bool,
+    /// Writes without reads are allowed and completed by KVM's emulator
+    /// (`KVM_CAP_MEMORY_ATTRIBUTES_EMULATED` is enabled).
+    pub(crate) emulated_writes: bool,
 }
 
 /// Why an attribute value is refused.  Every reason maps to `EINVAL`.
@@ -30,9 +34,11 @@ pub(crate) struct MmuCaps {
 pub(crate) enum Invalid {
     /// A bit that this VM does not know.
     UnknownBits,
-    /// Write permission without read permission: no MMU can map it.
+    /// Write permission without read permission: no MMU can map it, and
+    /// the emulated access modes are not enabled.
     WriteWithoutRead,
-    /// Execute-only, on an MMU without execute-only leaves.
+    /// Execute permission without read permission, on an MMU without
+    /// execute-only leaves: no emulator can run a guest's code.
     ExecOnlyUnsupported,
 }
 
@@ -57,12 +63,12 @@ impl Access {
 
 /// The bits that `KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)` reports.
 ///
-/// NO_READ is advertised only where a readable-cleared leaf can be built
-/// (execute-only EPT); "no access" is accepted everywhere nonetheless, since
-/// it needs no readable bit at all.
-pub(crate) const fn supported(caps: MmuCaps) -> u64 {
+/// NO_READ is advertised only where a page can keep a permission without
+/// read: execute-only EPT, or writes completed by the emulator.  "No access"
+/// is accepted everywhere nonetheless, since it needs no readable bit at all.
+pub(crate) const fn supported(caps: VmCaps) -> u64 {
     let mut bits = KVM_MEMORY_ATTRIBUTE_NO_WRITE | KVM_MEMORY_ATTRIBUTE_NO_EXEC;
-    if caps.exec_only {
+    if caps.exec_only || caps.emulated_writes {
         bits |= KVM_MEMORY_ATTRIBUTE_NO_READ;
     }
     if caps.private_mem {
@@ -72,13 +78,13 @@ pub(crate) const fn supported(caps: MmuCaps) -> u64 {
 }
 
 /// Checks that `attributes` is a value this VM accepts.
-pub(crate) fn validate(attributes: u64, caps: MmuCaps) -> Result<(), Invalid> {
+pub(crate) fn validate(attributes: u64, caps: VmCaps) -> Result<(), Invalid> {
     let known = supported(caps) | PROTECTIONS;
     if attributes & !known != 0 {
         return Err(Invalid::UnknownBits);
     }
     let access = Access::of(attributes);
-    if access.write && !access.read {
+    if access.write && !access.read && !caps.emulated_writes {
         return Err(Invalid::WriteWithoutRead);
     }
     if access.exec && !access.read && !caps.exec_only {

@@ -39,7 +39,7 @@ pub(crate) fn get_memory_attributes(vm: &VmContext, arg: usize) -> Result {
     // Every check fails with EINVAL, so their order is not visible; the
     // flags are gfn_range()'s first.
     let (first, last) = gfn_range(&request).map_err(|_| EINVAL)?;
-    attributes::validate(request.attributes, vm.caps).map_err(|_| EINVAL)?;
+    attributes::validate(request.attributes, vm.caps()).map_err(|_| EINVAL)?;
 
     let (value, run_last) = vm.store.run_at(first, last);
     request.attributes = value;

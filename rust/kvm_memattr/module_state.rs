@@ -3,9 +3,10 @@
 //! The loaded module: the provider KVM calls for the VMs bound to it.
 
 use crate::{
-    attributes::{self, fault_verdict, FaultVerdict, MmuCaps},
+    attributes::{self, fault_verdict, FaultVerdict, VmCaps},
     get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
     provider::{Provider, Registration, VmInfo},
+    uapi::KVM_CAP_MEMORY_ATTRIBUTES_EMULATED,
     vm::VmContext,
 };
 use kernel::{c_str, prelude::*};
@@ -21,19 +22,20 @@ impl Provider for KvmMemattr {
     const NAME: &'static CStr = c_str!("kvm_memattr");
 
     fn vm_init(info: &VmInfo) -> Result<Pin<KBox<VmContext>>> {
-        let caps = MmuCaps {
+        let caps = VmCaps {
             exec_only: info.has_exec_only_leaves,
             private_mem: info.has_private_mem,
+            emulated_writes: false,
         };
         KBox::pin_init(VmContext::new(caps), GFP_KERNEL_ACCOUNT)
     }
 
     fn supported_attributes(vm: &VmContext) -> u64 {
-        attributes::supported(vm.caps)
+        attributes::supported(vm.caps())
     }
 
     fn check_attributes(vm: &VmContext, value: u64) -> Result {
-        attributes::validate(value, vm.caps).map_err(|_| EINVAL)
+        attributes::validate(value, vm.caps()).map_err(|_| EINVAL)
     }
 
     fn get_attributes(vm: &VmContext, gfn: u64) -> u64 {
@@ -63,6 +65,27 @@ impl Provider for KvmMemattr {
     fn vm_ioctl(vm: &VmContext, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             KVM_GET_MEMORY_ATTRIBUTES => get_memory_attributes(vm, arg).map(|()| 0),
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn check_extension(_vm: &VmContext, cap: u32) -> i32 {
+        match cap {
+            KVM_CAP_MEMORY_ATTRIBUTES_EMULATED => 1,
+            _ => 0,
+        }
+    }
+
+    fn enable_cap(vm: &VmContext, cap: u32, flags: u32, args: &[u64; 4]) -> Result {
+        match cap {
+            KVM_CAP_MEMORY_ATTRIBUTES_EMULATED => {
+                // No flags and no arguments are defined: refuse any.
+                if flags != 0 || args.iter().any(|&arg| arg != 0) {
+                    return Err(EINVAL);
+                }
+                vm.enable_emulated_writes();
+                Ok(())
+            }
             _ => Err(ENOTTY),
         }
     }

@@ -70,6 +70,14 @@ pub(crate) trait Provider {
     /// A VM ioctl that KVM does not know; `ENOTTY` if the provider does not
     /// know it either.
     fn vm_ioctl(vm: &Self::Vm, cmd: u32, arg: usize) -> Result<isize>;
+
+    /// `KVM_CHECK_EXTENSION` for a capability that KVM does not know; 0 if
+    /// the provider does not know it either.
+    fn check_extension(vm: &Self::Vm, cap: u32) -> i32;
+
+    /// `KVM_ENABLE_CAP` for a capability that KVM does not know; `ENOTTY` if
+    /// the provider does not know it either.
+    fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4]) -> Result;
 }
 
 /// A provider registered with KVM.
@@ -113,6 +121,8 @@ impl<T: Provider> Registration<T> {
                 commit_set: Some(Self::commit_set_callback),
                 fault_access: Some(Self::fault_access_callback),
                 vm_ioctl: Some(Self::vm_ioctl_callback),
+                check_extension: Some(Self::check_extension_callback),
+                enable_cap: Some(Self::enable_cap_callback),
             },
             GFP_KERNEL,
         )?;
@@ -270,6 +280,33 @@ impl<T: Provider> Registration<T> {
             Ok(r) => r,
             Err(e) => e.to_errno() as isize,
         }
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn check_extension_callback(vm_priv: *mut c_void, cap: isize) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        // Capabilities are numbered from 0 up; no provider knows others.
+        u32::try_from(cap).map_or(0, |cap| T::check_extension(&vm, cap))
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]), with `args`
+    /// valid for reads of the four arguments of `struct kvm_enable_cap`.
+    unsafe extern "C" fn enable_cap_callback(
+        vm_priv: *mut c_void,
+        cap: u32,
+        flags: u32,
+        args: *const u64,
+    ) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        // SAFETY: KVM passes the `args` array of a `struct kvm_enable_cap`.
+        let args = unsafe { &*args.cast::<[u64; 4]>() };
+        from_result(|| T::enable_cap(&vm, cap, flags, args).map(|()| 0))
     }
 }
 

@@ -20,6 +20,10 @@ pub(crate) const KVM_MEMORY_EXIT_FLAG_WRITE: u64 = 1 << 1;
 /// `KVM_MEMORY_EXIT_FLAG_EXEC`: a denied instruction fetch caused the exit.
 pub(crate) const KVM_MEMORY_EXIT_FLAG_EXEC: u64 = 1 << 2;
 
+/// `KVM_CAP_MEMORY_ATTRIBUTES_EMULATED`: the capability that opts a VM into
+/// the access modes whose writes KVM's emulator completes.
+pub(crate) const KVM_CAP_MEMORY_ATTRIBUTES_EMULATED: u32 = 1000;
+
 /// `KVMIO`, the ioctl type of KVM.
 pub(crate) const KVMIO: u32 = 0xAE;
 

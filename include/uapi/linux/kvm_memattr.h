@@ -30,6 +30,17 @@
  */
 #define KVM_GET_MEMORY_ATTRIBUTES	_IOWR(KVMIO, 0xf0, struct kvm_memory_attributes)
 
+/*
+ * KVM_ENABLE_CAP on a VM fd (flags and args 0): accept the access modes that
+ * give write without read, write-only (NO_READ | NO_EXEC) and, where EPT
+ * has execute-only leaves, write+execute (NO_READ).  No MMU can map them:
+ * KVM maps what it can and completes the guest's writes in its emulator,
+ * which is much slower than a mapped write.  KVM_CHECK_EXTENSION on a VM fd
+ * returns 1 where the capability exists.  The number is far above upstream's
+ * capabilities so that it cannot collide with a future one.
+ */
+#define KVM_CAP_MEMORY_ATTRIBUTES_EMULATED	1000
+
 /* memory_fault.flags of KVM_EXIT_MEMORY_FAULT: the access that was denied. */
 #define KVM_MEMORY_EXIT_FLAG_READ		(1ULL << 0)
 #define KVM_MEMORY_EXIT_FLAG_WRITE		(1ULL << 1)
