@@ -38,6 +38,8 @@
 #define XO	(NR | NW)
 
 enum emulated_op {
+	OP_READ,
+	OP_WRITE,
 	OP_FEP_WRITE,
 	OP_FEP_READ,
 	OP_FEP_CMPXCHG,
@@ -66,6 +68,12 @@ static void guest_code(void)
 		value = 0;
 
 		switch (READ_ONCE(guest_op)) {
+		case OP_READ:
+			value = READ_ONCE(*(volatile uint64_t *)src);
+			break;
+		case OP_WRITE:
+			WRITE_ONCE(*(volatile uint64_t *)dst, WRITE_VALUE);
+			break;
 		case OP_FEP_WRITE:
 			asm volatile(KVM_FEP "movq %0, (%1)"
 				     : : "a"(WRITE_VALUE), "D"(dst) : "memory");
@@ -120,7 +128,7 @@ static uint8_t *page_hva(struct kvm_vm *vm, int page)
 	return addr_gpa2hva(vm, page_gpa(page));
 }
 
-static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t attributes)
+static int __set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t attributes)
 {
 	struct kvm_memory_attributes attr = {
 		.address = gpa,
@@ -128,7 +136,13 @@ static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t attributes)
 		.attributes = attributes,
 	};
 
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+	return __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+}
+
+static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t attributes)
+{
+	TEST_ASSERT(!__set_attributes(vm, gpa, attributes),
+		    "SET 0x%lx at 0x%lx failed: %s", attributes, gpa, strerror(errno));
 }
 
 static void start_op(struct kvm_vm *vm, enum emulated_op op, uint64_t src,
@@ -434,6 +448,104 @@ static void test_exec_only(struct kvm_vcpu *vcpu)
 	assert_bytes(seen.written, MEMORY_BYTE, STRING_LEN, "rep outsb");
 }
 
+/* KVM_CAP_MEMORY_ATTRIBUTES_EMULATED: off by default, strict arguments. */
+static void enable_emulated_modes(struct kvm_vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MEMORY_ATTRIBUTES_EMULATED };
+	int bit, arg;
+
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES_EMULATED), 1);
+	TEST_ASSERT(__set_attributes(vm, page_gpa(8), NR | NX) == -1 &&
+		    errno == EINVAL,
+		    "Write-only must be refused until the capability is enabled");
+	TEST_ASSERT(__set_attributes(vm, page_gpa(8), NR) == -1 && errno == EINVAL,
+		    "Write+execute must be refused until the capability is enabled");
+
+	for (bit = 0; bit < 32; bit++) {
+		cap.flags = BIT(bit);
+		TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) == -1 &&
+			    errno == EINVAL,
+			    "KVM_ENABLE_CAP with flags bit %d should fail", bit);
+	}
+	cap.flags = 0;
+	for (arg = 0; arg < 4; arg++) {
+		for (bit = 0; bit < 64; bit++) {
+			cap.args[arg] = BIT_ULL(bit);
+			TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) == -1 &&
+				    errno == EINVAL,
+				    "KVM_ENABLE_CAP with args[%d] bit %d should fail",
+				    arg, bit);
+		}
+		cap.args[arg] = 0;
+	}
+	TEST_ASSERT(__set_attributes(vm, page_gpa(8), NR | NX) == -1 &&
+		    errno == EINVAL, "A refused KVM_ENABLE_CAP enabled the modes");
+
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+	TEST_ASSERT(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES) & NR,
+		    "NO_READ must be advertised once writes can be emulated");
+}
+
+/*
+ * The emulated access modes: the write completes, in the emulator; reads,
+ * and fetches where execute is not allowed, exit.
+ */
+static void test_emulated_modes(struct kvm_vcpu *vcpu, bool exec_only)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	uint64_t *value = (uint64_t *)(page_hva(vm, 8) + 64);
+
+	enable_emulated_modes(vm);
+
+	fill_pages(vm);
+	*page_hva(vm, 8) = 0xc3;	/* ret */
+	set_attributes(vm, page_gpa(8), NR | NX);
+	start_op(vm, OP_WRITE, 0, page_gpa(8) + 64);
+	expect_done(vcpu, "write to a write-only page");
+	TEST_ASSERT_EQ(*value, WRITE_VALUE);
+
+	start_op(vm, OP_READ, page_gpa(8) + 64, 0);
+	expect_fault(vcpu, "read of a write-only page", page_gpa(8),
+		     KVM_MEMORY_EXIT_FLAG_READ);
+	set_attributes(vm, page_gpa(8), 0);
+	expect_done(vcpu, "read of a write-only page");
+	set_attributes(vm, page_gpa(8), NR | NX);
+
+	start_op(vm, OP_CALL, page_gpa(8), 0);
+	expect_fault(vcpu, "execution from a write-only page", page_gpa(8),
+		     KVM_MEMORY_EXIT_FLAG_EXEC);
+	set_attributes(vm, page_gpa(8), 0);
+	expect_done(vcpu, "execution from a write-only page");
+	set_attributes(vm, page_gpa(8), NR | NX);
+
+	/* A locked read-modify-write needs the read it is denied. */
+	start_op(vm, OP_FEP_CMPXCHG, 0, page_gpa(8) + 64);
+	expect_fault(vcpu, "cmpxchg on a write-only page", page_gpa(8),
+		     KVM_MEMORY_EXIT_FLAG_READ);
+	set_attributes(vm, page_gpa(8), 0);
+	expect_done(vcpu, "cmpxchg on a write-only page");
+
+	if (!exec_only) {
+		TEST_ASSERT(__set_attributes(vm, page_gpa(8), NR) == -1 &&
+			    errno == EINVAL,
+			    "Write+execute needs execute-only leaves");
+		return;
+	}
+
+	*value = 0;
+	set_attributes(vm, page_gpa(8), NR);
+	start_op(vm, OP_CALL, page_gpa(8), 0);
+	expect_done(vcpu, "execution from a write+execute page");
+	start_op(vm, OP_WRITE, 0, page_gpa(8) + 64);
+	expect_done(vcpu, "write to a write+execute page");
+	TEST_ASSERT_EQ(*value, WRITE_VALUE);
+	start_op(vm, OP_READ, page_gpa(8) + 64, 0);
+	expect_fault(vcpu, "read of a write+execute page", page_gpa(8),
+		     KVM_MEMORY_EXIT_FLAG_READ);
+	set_attributes(vm, page_gpa(8), 0);
+	expect_done(vcpu, "read of a write+execute page");
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
@@ -458,17 +570,14 @@ int main(int argc, char *argv[])
 	test_string_io(vcpu);
 	test_page_crossing_fetch(vcpu);
 
-	if (supported & NR) {
+	if (supported & NR)
 		test_exec_only(vcpu);
-	} else {
-		struct kvm_memory_attributes attr = {
-			.address = page_gpa(7), .size = PAGE_SIZE, .attributes = XO,
-		};
-
-		TEST_ASSERT(__vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr) == -1 &&
+	else
+		TEST_ASSERT(__set_attributes(vm, page_gpa(7), XO) == -1 &&
 			    errno == EINVAL,
 			    "Execute-only must be refused where NO_READ is not advertised");
-	}
+
+	test_emulated_modes(vcpu, supported & NR);
 
 	kvm_vm_free(vm);
 	return 0;
