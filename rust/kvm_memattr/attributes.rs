@@ -101,29 +101,50 @@ pub(crate) const ACCESS_WRITE: u32 = 1 << 1;
 /// See [`ACCESS_READ`].
 pub(crate) const ACCESS_EXEC: u32 = 1 << 2;
 
-/// What a guest access that faulted on a page may do.
+/// The rights that a leaf (the EPT/NPT or shadow page table entry that maps
+/// a page) may grant under `attributes`, on the VM's MMU.
+///
+/// No MMU builds a leaf that grants write without read: EPT calls it a
+/// misconfiguration, and on NPT and shadow paging a present leaf is always
+/// readable.  Without read, the only leaf that grants anything is EPT's
+/// execute-only leaf; writes that the attributes allow without read (the
+/// emulated access modes) are not mapped, and KVM's emulator completes them.
+pub(crate) const fn leaf_rights(attributes: u64, caps: VmCaps) -> u32 {
+    let rights = Access::of(attributes);
+    if !rights.read {
+        return if rights.exec && caps.exec_only {
+            ACCESS_EXEC
+        } else {
+            0
+        };
+    }
+    let mut leaf = ACCESS_READ;
+    if rights.write {
+        leaf |= ACCESS_WRITE;
+    }
+    if rights.exec {
+        leaf |= ACCESS_EXEC;
+    }
+    leaf
+}
+
+/// What KVM does with a guest access to a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FaultVerdict {
-    /// The rights a mapping of the page may grant.
-    pub(crate) allowed: u32,
-    /// If `allowed` lacks the access: the `memory_fault.flags` of the exit.
+    /// The rights a leaf mapping the page may grant ([`leaf_rights`]).
+    pub(crate) leaf: u32,
+    /// Nonzero if the access is denied: the `memory_fault.flags` of the
+    /// exit.  An allowed access that `leaf` lacks is emulated.
     pub(crate) exit_flags: u64,
 }
 
 /// Decides a guest access (one `ACCESS_*` bit) to a page with `attributes`.
-pub(crate) const fn fault_verdict(attributes: u64, access: u32) -> FaultVerdict {
+pub(crate) const fn fault_verdict(attributes: u64, access: u32, caps: VmCaps) -> FaultVerdict {
     let rights = Access::of(attributes);
-    let mut allowed = 0;
-    if rights.read {
-        allowed |= ACCESS_READ;
-    }
-    if rights.write {
-        allowed |= ACCESS_WRITE;
-    }
-    if rights.exec {
-        allowed |= ACCESS_EXEC;
-    }
-    let exit_flags = if allowed & access != 0 {
+    let allowed = (access & ACCESS_READ != 0 && rights.read)
+        || (access & ACCESS_WRITE != 0 && rights.write)
+        || (access & ACCESS_EXEC != 0 && rights.exec);
+    let exit_flags = if allowed {
         0
     } else if access & ACCESS_EXEC != 0 {
         KVM_MEMORY_EXIT_FLAG_EXEC
@@ -133,7 +154,7 @@ pub(crate) const fn fault_verdict(attributes: u64, access: u32) -> FaultVerdict 
         KVM_MEMORY_EXIT_FLAG_READ
     };
     FaultVerdict {
-        allowed,
+        leaf: leaf_rights(attributes, caps),
         exit_flags,
     }
 }

@@ -59,7 +59,7 @@ impl Provider for KvmMemattr {
     }
 
     fn fault_access(vm: &VmContext, gfn: u64, access: u32) -> FaultVerdict {
-        fault_verdict(vm.store.get(gfn), access)
+        fault_verdict(vm.store.get(gfn), access, vm.caps())
     }
 
     fn vm_ioctl(vm: &VmContext, cmd: u32, arg: usize) -> Result<isize> {

@@ -64,7 +64,8 @@ pub(crate) trait Provider {
     /// Makes the change that [`Provider::prepare_set`] prepared visible.
     fn commit_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64);
 
-    /// Decides a guest access (one `ACCESS_*` bit) that faulted on `gfn`.
+    /// Decides a guest access (one `ACCESS_*` bit) to `gfn`, made by the
+    /// CPU (a fault) or by KVM's emulator.
     fn fault_access(vm: &Self::Vm, gfn: u64, access: u32) -> FaultVerdict;
 
     /// A VM ioctl that KVM does not know; `ENOTTY` if the provider does not
@@ -267,7 +268,7 @@ impl<T: Provider> Registration<T> {
         let verdict = T::fault_access(unsafe { &Self::vm(vm_priv) }, gfn, access);
         // SAFETY: KVM passes an `exit_flags` valid for writes.
         unsafe { *exit_flags = verdict.exit_flags };
-        verdict.allowed
+        verdict.leaf
     }
 
     /// # Safety
