@@ -26,6 +26,24 @@ fn header_bits(path: &str) -> BTreeMap<String, u64> {
     bits
 }
 
+/// The line of the uAPI header that defines `name`.
+fn header_define(name: &str) -> String {
+    let header = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../include/uapi/linux/kvm_memattr.h"
+    );
+    let text = fs::read_to_string(header).expect("header");
+    let prefix = std::format!("#define {name}");
+    let line = text
+        .lines()
+        .find(|line| {
+            line.strip_prefix(&prefix)
+                .is_some_and(|rest| rest.starts_with([' ', '\t']))
+        })
+        .unwrap_or_else(|| panic!("{name} is defined"));
+    String::from(line)
+}
+
 #[test]
 fn mirror_matches_header() {
     let header = concat!(
@@ -52,15 +70,7 @@ fn mirror_matches_header() {
 
 #[test]
 fn get_ioctl_number_matches_header() {
-    let header = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../include/uapi/linux/kvm_memattr.h"
-    );
-    let text = fs::read_to_string(header).expect("header");
-    let define = text
-        .lines()
-        .find(|line| line.starts_with("#define KVM_GET_MEMORY_ATTRIBUTES"))
-        .expect("KVM_GET_MEMORY_ATTRIBUTES is defined");
+    let define = header_define("KVM_GET_MEMORY_ATTRIBUTES");
     let expected = std::format!(
         "_IOWR(KVMIO, {:#x}, struct kvm_memory_attributes)",
         KVM_GET_MEMORY_ATTRIBUTES_NR
@@ -71,15 +81,7 @@ fn get_ioctl_number_matches_header() {
 
 #[test]
 fn emulated_capability_matches_header() {
-    let header = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../include/uapi/linux/kvm_memattr.h"
-    );
-    let text = fs::read_to_string(header).expect("header");
-    let define = text
-        .lines()
-        .find(|line| line.starts_with("#define KVM_CAP_MEMORY_ATTRIBUTES_EMULATED"))
-        .expect("KVM_CAP_MEMORY_ATTRIBUTES_EMULATED is defined");
+    let define = header_define("KVM_CAP_MEMORY_ATTRIBUTES_EMULATED");
     let value: u32 = define
         .split_whitespace()
         .nth(2)
