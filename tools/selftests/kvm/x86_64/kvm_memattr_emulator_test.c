@@ -249,6 +249,19 @@ static void expect_done(struct kvm_vcpu *vcpu, const char *what)
 	TEST_ASSERT(!run_guest(vcpu, 0), "%s: KVM_RUN failed, errno %d", what, errno);
 }
 
+/*
+ * Clear the attributes of the page at @gpa so that the instruction that
+ * exited completes, then give the page @attributes.
+ */
+static void clear_and_complete(struct kvm_vcpu *vcpu, const char *what,
+			       uint64_t gpa, uint64_t attributes)
+{
+	set_attributes(vcpu->vm, gpa, 0);
+	expect_done(vcpu, what);
+	if (attributes)
+		set_attributes(vcpu->vm, gpa, attributes);
+}
+
 static void fill_pages(struct kvm_vm *vm)
 {
 	memset(page_hva(vm, 0), MEMORY_BYTE, TEST_NPAGES * PAGE_SIZE);
@@ -275,8 +288,7 @@ static void test_writes(struct kvm_vcpu *vcpu)
 	start_op(vm, OP_FEP_WRITE, 0, page_gpa(1));
 	expect_fault(vcpu, "emulated write", page_gpa(1), KVM_MEMORY_EXIT_FLAG_WRITE);
 	assert_bytes((uint8_t *)value, MEMORY_BYTE, PAGE_SIZE, "emulated write");
-	set_attributes(vm, page_gpa(1), 0);
-	expect_done(vcpu, "emulated write");
+	clear_and_complete(vcpu, "emulated write", page_gpa(1), 0);
 	TEST_ASSERT_EQ(*value, WRITE_VALUE);
 
 	fill_pages(vm);
@@ -284,8 +296,7 @@ static void test_writes(struct kvm_vcpu *vcpu)
 	start_op(vm, OP_FEP_CMPXCHG, 0, page_gpa(1));
 	expect_fault(vcpu, "emulated cmpxchg", page_gpa(1), KVM_MEMORY_EXIT_FLAG_WRITE);
 	assert_bytes((uint8_t *)value, MEMORY_BYTE, PAGE_SIZE, "emulated cmpxchg");
-	set_attributes(vm, page_gpa(1), 0);
-	expect_done(vcpu, "emulated cmpxchg");
+	clear_and_complete(vcpu, "emulated cmpxchg", page_gpa(1), 0);
 	TEST_ASSERT_EQ(*value, WRITE_VALUE);
 }
 
@@ -303,8 +314,7 @@ static void test_page_crossing_write(struct kvm_vcpu *vcpu)
 	expect_fault(vcpu, "page-crossing write", page_gpa(3),
 		     KVM_MEMORY_EXIT_FLAG_WRITE);
 	assert_bytes(page_hva(vm, 3) - 4, MEMORY_BYTE, 8, "page-crossing write");
-	set_attributes(vm, page_gpa(3), 0);
-	expect_done(vcpu, "page-crossing write");
+	clear_and_complete(vcpu, "page-crossing write", page_gpa(3), 0);
 	TEST_ASSERT_EQ(*(uint64_t *)(page_hva(vm, 3) - 4), WRITE_VALUE);
 }
 
@@ -322,8 +332,7 @@ static void test_movs(struct kvm_vcpu *vcpu)
 	expect_fault(vcpu, "movs from MMIO", page_gpa(4), KVM_MEMORY_EXIT_FLAG_WRITE);
 	TEST_ASSERT_EQ(seen.mmio_reads, 1);
 	assert_bytes(page_hva(vm, 4), MEMORY_BYTE, PAGE_SIZE, "movs from MMIO");
-	set_attributes(vm, page_gpa(4), 0);
-	expect_done(vcpu, "movs from MMIO");
+	clear_and_complete(vcpu, "movs from MMIO", page_gpa(4), 0);
 	assert_bytes(page_hva(vm, 4), MMIO_BYTE, 8, "movs from MMIO");
 
 	/* Reading a NO_WRITE|NO_EXEC page is allowed. */
@@ -346,8 +355,7 @@ static void test_string_io(struct kvm_vcpu *vcpu)
 	start_op(vm, OP_REP_INSB, 0, page_gpa(5));
 	expect_fault(vcpu, "rep insb", page_gpa(5), KVM_MEMORY_EXIT_FLAG_WRITE);
 	assert_bytes(page_hva(vm, 5), MEMORY_BYTE, PAGE_SIZE, "rep insb");
-	set_attributes(vm, page_gpa(5), 0);
-	expect_done(vcpu, "rep insb");
+	clear_and_complete(vcpu, "rep insb", page_gpa(5), 0);
 	assert_bytes(page_hva(vm, 5), PORT_BYTE, STRING_LEN, "rep insb");
 
 	fill_pages(vm);
@@ -390,8 +398,7 @@ static void test_page_crossing_fetch(struct kvm_vcpu *vcpu)
 	start_op(vm, OP_CALL, code, 0);
 	expect_fault(vcpu, "page-crossing fetch", page_gpa(7),
 		     KVM_MEMORY_EXIT_FLAG_EXEC);
-	set_attributes(vm, page_gpa(7), 0);
-	expect_done(vcpu, "page-crossing fetch");
+	clear_and_complete(vcpu, "page-crossing fetch", page_gpa(7), 0);
 	sync_global_from_guest(vm, guest_result);
 	TEST_ASSERT_EQ(guest_result, WRITE_VALUE);
 }
@@ -416,17 +423,16 @@ static void test_exec_only(struct kvm_vcpu *vcpu)
 	start_op(vm, OP_FEP_READ, page_gpa(7) - 4, 0);
 	expect_fault(vcpu, "page-crossing read of an execute-only page",
 		     page_gpa(7), KVM_MEMORY_EXIT_FLAG_READ);
-	set_attributes(vm, page_gpa(7), 0);
-	expect_done(vcpu, "page-crossing read of an execute-only page");
-	set_attributes(vm, page_gpa(7), XO);
+	clear_and_complete(vcpu, "page-crossing read of an execute-only page",
+			   page_gpa(7), XO);
 
 	start_op(vm, OP_FEP_WRITE, 0, page_gpa(7) + 64);
 	expect_fault(vcpu, "emulated write of an execute-only page",
 		     page_gpa(7), KVM_MEMORY_EXIT_FLAG_WRITE);
 	assert_bytes(page_hva(vm, 7) + 64, MEMORY_BYTE, 8,
 		     "emulated write of an execute-only page");
-	set_attributes(vm, page_gpa(7), 0);
-	expect_done(vcpu, "emulated write of an execute-only page");
+	clear_and_complete(vcpu, "emulated write of an execute-only page",
+			   page_gpa(7), 0);
 	fill_pages(vm);
 	set_attributes(vm, page_gpa(7), XO);
 
@@ -434,8 +440,8 @@ static void test_exec_only(struct kvm_vcpu *vcpu)
 	expect_fault(vcpu, "movs from an execute-only page to MMIO",
 		     page_gpa(7), KVM_MEMORY_EXIT_FLAG_READ);
 	TEST_ASSERT_EQ(seen.mmio_writes, 0);
-	set_attributes(vm, page_gpa(7), 0);
-	expect_done(vcpu, "movs from an execute-only page to MMIO");
+	clear_and_complete(vcpu, "movs from an execute-only page to MMIO",
+			   page_gpa(7), 0);
 	assert_bytes(seen.written, MEMORY_BYTE, 8, "movs to MMIO");
 	set_attributes(vm, page_gpa(7), XO);
 
@@ -443,8 +449,8 @@ static void test_exec_only(struct kvm_vcpu *vcpu)
 	expect_fault(vcpu, "rep outsb from an execute-only page", page_gpa(7),
 		     KVM_MEMORY_EXIT_FLAG_READ);
 	TEST_ASSERT_EQ(seen.port_outs, 0);
-	set_attributes(vm, page_gpa(7), 0);
-	expect_done(vcpu, "rep outsb from an execute-only page");
+	clear_and_complete(vcpu, "rep outsb from an execute-only page",
+			   page_gpa(7), 0);
 	assert_bytes(seen.written, MEMORY_BYTE, STRING_LEN, "rep outsb");
 }
 
@@ -507,23 +513,21 @@ static void test_emulated_modes(struct kvm_vcpu *vcpu, bool exec_only)
 	start_op(vm, OP_READ, page_gpa(8) + 64, 0);
 	expect_fault(vcpu, "read of a write-only page", page_gpa(8),
 		     KVM_MEMORY_EXIT_FLAG_READ);
-	set_attributes(vm, page_gpa(8), 0);
-	expect_done(vcpu, "read of a write-only page");
-	set_attributes(vm, page_gpa(8), NR | NX);
+	clear_and_complete(vcpu, "read of a write-only page",
+			   page_gpa(8), NR | NX);
 
 	start_op(vm, OP_CALL, page_gpa(8), 0);
 	expect_fault(vcpu, "execution from a write-only page", page_gpa(8),
 		     KVM_MEMORY_EXIT_FLAG_EXEC);
-	set_attributes(vm, page_gpa(8), 0);
-	expect_done(vcpu, "execution from a write-only page");
-	set_attributes(vm, page_gpa(8), NR | NX);
+	clear_and_complete(vcpu, "execution from a write-only page",
+			   page_gpa(8), NR | NX);
 
 	/* A locked read-modify-write needs the read it is denied. */
 	start_op(vm, OP_FEP_CMPXCHG, 0, page_gpa(8) + 64);
 	expect_fault(vcpu, "cmpxchg on a write-only page", page_gpa(8),
 		     KVM_MEMORY_EXIT_FLAG_READ);
-	set_attributes(vm, page_gpa(8), 0);
-	expect_done(vcpu, "cmpxchg on a write-only page");
+	clear_and_complete(vcpu, "cmpxchg on a write-only page",
+			   page_gpa(8), 0);
 
 	if (!exec_only) {
 		TEST_ASSERT(__set_attributes(vm, page_gpa(8), NR) == -1 &&
@@ -542,8 +546,8 @@ static void test_emulated_modes(struct kvm_vcpu *vcpu, bool exec_only)
 	start_op(vm, OP_READ, page_gpa(8) + 64, 0);
 	expect_fault(vcpu, "read of a write+execute page", page_gpa(8),
 		     KVM_MEMORY_EXIT_FLAG_READ);
-	set_attributes(vm, page_gpa(8), 0);
-	expect_done(vcpu, "read of a write+execute page");
+	clear_and_complete(vcpu, "read of a write+execute page",
+			   page_gpa(8), 0);
 }
 
 int main(int argc, char *argv[])
