@@ -4,6 +4,8 @@
  *
  *   kvm_memattr_bench upstream RESULTS   without the module: upstream's store
  *   kvm_memattr_bench module RESULTS     with the module; prints the tables
+ *   kvm_memattr_bench faults RESULTS     without the module again: the fault
+ *                                        cost once more, to show the drift
  *
  * SET: time of one KVM_SET_MEMORY_ATTRIBUTES over 2^k pages, and back to 0.
  * Upstream sets PRIVATE on a KVM_X86_SW_PROTECTED_VM (its only attribute);
@@ -29,7 +31,7 @@
 #define MAX_ORDER		24
 #define MAX_UPSTREAM_ORDER	20
 #define SET_REPS		3
-#define FAULT_REPS		5
+#define FAULT_REPS		11
 #define FAULT_GPA		0x100000000ull
 #define FAULT_SLOT		10
 #define FAULT_NPAGES		8192
@@ -121,29 +123,45 @@ static void guest_touch(void)
 	GUEST_DONE();
 }
 
+/* A VM whose vCPU runs @guest_code over @npages at FAULT_GPA, faulted in. */
+static struct kvm_vm *create_bench_vm(void *guest_code, uint64_t npages,
+				      struct kvm_vcpu **vcpu)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, FAULT_GPA,
+				    FAULT_SLOT, npages, 0);
+	virt_map(vm, FAULT_GPA, FAULT_GPA, npages);
+	/* Fault the host pages in first: time KVM's side only. */
+	memset(addr_gpa2hva(vm, FAULT_GPA), 1, npages * PAGE_SIZE);
+	return vm;
+}
+
+/* Run the vCPU to GUEST_DONE; the time per operation of @nr_ops, in ns. */
+static double time_run(struct kvm_vcpu *vcpu, int nr_ops)
+{
+	double start = now_ns(), ns;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	ns = (now_ns() - start) / nr_ops;
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	return ns;
+}
+
 /* Median time per fault of a vCPU touching FAULT_NPAGES new pages, in ns. */
 static double time_faults(bool with_runs, double *spread)
 {
-	double samples[FAULT_REPS], start;
+	double samples[FAULT_REPS];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	struct ucall uc;
 	int i;
 
 	for (i = 0; i < FAULT_REPS; i++) {
-		vm = vm_create_with_one_vcpu(&vcpu, guest_touch);
-		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, FAULT_GPA,
-					    FAULT_SLOT, FAULT_NPAGES, 0);
-		virt_map(vm, FAULT_GPA, FAULT_GPA, FAULT_NPAGES);
+		vm = create_bench_vm(guest_touch, FAULT_NPAGES, &vcpu);
 		if (with_runs)
 			make_runs(vm, NR_RUNS, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
-		/* Fault the host pages in first: time KVM's side only. */
-		memset(addr_gpa2hva(vm, FAULT_GPA), 1, FAULT_NPAGES * PAGE_SIZE);
-
-		start = now_ns();
-		vcpu_run(vcpu);
-		samples[i] = (now_ns() - start) / FAULT_NPAGES;
-		TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+		samples[i] = time_run(vcpu, FAULT_NPAGES);
 		kvm_vm_free(vm);
 	}
 	return median(samples, FAULT_REPS, spread);
@@ -162,26 +180,17 @@ static void guest_write_loop(uint64_t nr)
 static double time_writes(uint64_t attributes, double *spread)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_MEMORY_ATTRIBUTES_EMULATED };
-	double samples[FAULT_REPS], start;
+	double samples[FAULT_REPS];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	struct ucall uc;
 	int i;
 
 	for (i = 0; i < FAULT_REPS; i++) {
-		vm = vm_create_with_one_vcpu(&vcpu, guest_write_loop);
-		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, FAULT_GPA,
-					    FAULT_SLOT, 1, 0);
-		virt_map(vm, FAULT_GPA, FAULT_GPA, 1);
+		vm = create_bench_vm(guest_write_loop, 1, &vcpu);
 		vcpu_args_set(vcpu, 1, NR_WRITES);
 		vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 		set_attributes(vm, FAULT_GPA, PAGE_SIZE, attributes);
-		memset(addr_gpa2hva(vm, FAULT_GPA), 1, PAGE_SIZE);
-
-		start = now_ns();
-		vcpu_run(vcpu);
-		samples[i] = (now_ns() - start) / NR_WRITES;
-		TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+		samples[i] = time_run(vcpu, NR_WRITES);
 		TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, FAULT_GPA +
 						    8 * ((NR_WRITES - 1) % 512)),
 			       NR_WRITES - 1);
@@ -219,7 +228,7 @@ int main(int argc, char *argv[])
 	int order;
 	FILE *f;
 
-	TEST_ASSERT(argc == 3, "usage: %s upstream|module RESULTS", argv[0]);
+	TEST_ASSERT(argc == 3, "usage: %s upstream|module|faults RESULTS", argv[0]);
 	if (!strcmp(argv[1], "upstream")) {
 		f = fopen(argv[2], "w");
 		TEST_ASSERT(f, "Cannot write %s", argv[2]);
@@ -237,6 +246,14 @@ int main(int argc, char *argv[])
 		sscanf(line, "faults %lf %lf", &up_fault, &up_spread);
 	}
 	fclose(f);
+
+	if (!strcmp(argv[1], "faults")) {
+		ns = time_faults(false, &spread);
+		printf("\nGuest page faults again, module unloaded (ns per fault, spread)\n");
+		printf("  upstream, second run:         %8.0f  (%.0f)  %+.1f%% over the first\n",
+		       ns, spread, (ns - up_fault) * 100 / up_fault);
+		return 0;
+	}
 
 	vm = vm_create_barebones();
 	printf("\nKVM_SET_MEMORY_ATTRIBUTES, one call over 2^k pages (median of %d, us)\n",
