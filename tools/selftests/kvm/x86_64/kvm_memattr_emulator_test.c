@@ -550,6 +550,65 @@ static void test_emulated_modes(struct kvm_vcpu *vcpu, bool exec_only)
 			   page_gpa(8), 0);
 }
 
+/*
+ * Guest code run in invalid guest state: write %rax to (%rdi), then tell the
+ * host through port I/O on %dx.  Both instructions are emulated.
+ */
+void invalid_state_guest(void);
+asm(".pushsection .text\n"
+    "invalid_state_guest:\n"
+    "	movq %rax, (%rdi)\n"
+    "	outb %al, %dx\n"
+    "1:	jmp 1b\n"
+    ".popsection");
+
+/*
+ * VMX without unrestricted guest (e.g. ept=0) emulates every instruction
+ * while the guest state is invalid, here a data segment with RPL > DPL.  A
+ * denied write exits once, instead of being emulated again and again.
+ */
+static void test_invalid_guest_state(void)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	if (!host_cpu_is_intel || get_kvm_intel_param_bool("unrestricted_guest")) {
+		pr_info("Invalid guest state is not emulated here: VMX without unrestricted guest only\n");
+		return;
+	}
+
+	vm = vm_create_with_one_vcpu(&vcpu, invalid_state_guest);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_NPAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_NPAGES);
+	fill_pages(vm);
+	set_attributes(vm, page_gpa(9), NW);
+
+	vcpu_regs_get(vcpu, &regs);
+	regs.rax = WRITE_VALUE;
+	regs.rdi = page_gpa(9);
+	regs.rdx = TEST_PORT;
+	vcpu_regs_set(vcpu, &regs);
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.ds.selector |= 3;
+	vcpu_sregs_set(vcpu, &sregs);
+
+	memset(&seen, 0, sizeof(seen));
+	expect_fault(vcpu, "write in invalid guest state", page_gpa(9),
+		     KVM_MEMORY_EXIT_FLAG_WRITE);
+	assert_bytes(page_hva(vm, 9), MEMORY_BYTE, PAGE_SIZE,
+		     "write in invalid guest state");
+
+	set_attributes(vm, page_gpa(9), 0);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(vcpu->run->io.port, TEST_PORT);
+	TEST_ASSERT_EQ(*(uint64_t *)page_hva(vm, 9), WRITE_VALUE);
+	kvm_vm_free(vm);
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu;
@@ -582,7 +641,8 @@ int main(int argc, char *argv[])
 			    "Execute-only must be refused where NO_READ is not advertised");
 
 	test_emulated_modes(vcpu, supported & NR);
-
 	kvm_vm_free(vm);
+
+	test_invalid_guest_state();
 	return 0;
 }
