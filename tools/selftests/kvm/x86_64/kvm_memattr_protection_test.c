@@ -400,6 +400,24 @@ static void test_dirty_logging(void)
 	TEST_ASSERT(test_page_is_dirty(vm, bitmap),
 		    "The write after clearing NO_WRITE was not logged");
 
+	/*
+	 * Execute-only (EPT): dirty logging makes the page neither writable nor
+	 * readable; the guest executes from it, its write and read exit.
+	 */
+	if (vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES) & NR) {
+		*(uint8_t *)addr_gpa2hva(vm, TEST_GPA) = RET_OPCODE;
+		set_attributes(vm, TEST_GPA, PAGE_SIZE, NR | NW);
+		check_access(vcpu, TEST_GPA, NR | NW, OP_EXEC);
+		test_page_is_dirty(vm, bitmap);
+		check_access(vcpu, TEST_GPA, NR | NW, OP_WRITE);
+		TEST_ASSERT(!test_page_is_dirty(vm, bitmap),
+			    "A denied write to an execute-only page was logged");
+		set_attributes(vm, TEST_GPA, PAGE_SIZE, 0);
+		run_to_sync(vcpu, 1);
+		run_to_sync(vcpu, 0);
+		test_access_at(vcpu, TEST_GPA, NR | NW, OP_READ);
+	}
+
 	guest_data_offset = DATA_OFFSET;
 	free(bitmap);
 	kvm_vm_free(vm);
