@@ -59,6 +59,21 @@ impl Access {
             exec: attributes & KVM_MEMORY_ATTRIBUTE_NO_EXEC == 0,
         }
     }
+
+    /// The permissions as `ACCESS_*` bits.
+    pub(crate) const fn bits(self) -> u32 {
+        let mut bits = 0;
+        if self.read {
+            bits |= ACCESS_READ;
+        }
+        if self.write {
+            bits |= ACCESS_WRITE;
+        }
+        if self.exec {
+            bits |= ACCESS_EXEC;
+        }
+        bits
+    }
 }
 
 /// The bits that `KVM_CHECK_EXTENSION(KVM_CAP_MEMORY_ATTRIBUTES)` reports.
@@ -111,21 +126,13 @@ pub(crate) const ACCESS_EXEC: u32 = 1 << 2;
 /// emulated access modes) are not mapped, and KVM's emulator completes them.
 pub(crate) const fn leaf_rights(attributes: u64, caps: VmCaps) -> u32 {
     let rights = Access::of(attributes);
-    if !rights.read {
-        return if rights.exec && caps.exec_only {
-            ACCESS_EXEC
-        } else {
-            0
-        };
+    if rights.read {
+        rights.bits()
+    } else if rights.exec && caps.exec_only {
+        ACCESS_EXEC
+    } else {
+        0
     }
-    let mut leaf = ACCESS_READ;
-    if rights.write {
-        leaf |= ACCESS_WRITE;
-    }
-    if rights.exec {
-        leaf |= ACCESS_EXEC;
-    }
-    leaf
 }
 
 /// What KVM does with a guest access to a page.
@@ -140,11 +147,7 @@ pub(crate) struct FaultVerdict {
 
 /// Decides a guest access (one `ACCESS_*` bit) to a page with `attributes`.
 pub(crate) const fn fault_verdict(attributes: u64, access: u32, caps: VmCaps) -> FaultVerdict {
-    let rights = Access::of(attributes);
-    let allowed = (access & ACCESS_READ != 0 && rights.read)
-        || (access & ACCESS_WRITE != 0 && rights.write)
-        || (access & ACCESS_EXEC != 0 && rights.exec);
-    let exit_flags = if allowed {
+    let exit_flags = if Access::of(attributes).bits() & access != 0 {
         0
     } else if access & ACCESS_EXEC != 0 {
         KVM_MEMORY_EXIT_FLAG_EXEC
