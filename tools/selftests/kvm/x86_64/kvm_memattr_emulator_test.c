@@ -368,39 +368,43 @@ static void test_string_io(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Code at the end of page 6 whose emulated instruction goes on into page 7:
- * the forced emulation prefix, "movabs $WRITE_VALUE, %rax" across the page
- * boundary, and "ret" in page 7.  Returns the address to call.
+ * Put code at the end of page 6 whose emulated instruction goes on into
+ * page 7: the forced emulation prefix, "movabs $WRITE_VALUE, %rax" across
+ * the page boundary, and "ret" in page 7.  Give page 7 @attributes and make
+ * the guest call the code.
  */
-static uint64_t write_crossing_code(struct kvm_vm *vm)
+static void start_crossing_call(struct kvm_vcpu *vcpu, uint64_t attributes)
 {
 	static const uint8_t fep[] = { 0x0f, 0x0b, 'k', 'v', 'm' };
+	struct kvm_vm *vm = vcpu->vm;
 	uint64_t value = WRITE_VALUE;
 	uint8_t *p = page_hva(vm, 7) - 8;
 
+	fill_pages(vm);
 	memcpy(p, fep, sizeof(fep));
 	p[5] = 0x48;
 	p[6] = 0xb8;
 	memcpy(p + 7, &value, sizeof(value));
 	p[15] = 0xc3;
-	return page_gpa(7) - 8;
+	set_attributes(vm, page_gpa(7), attributes);
+	start_op(vm, OP_CALL, page_gpa(7) - 8, 0);
+}
+
+/* The code of start_crossing_call() ran to its end. */
+static void assert_crossing_call_returned(struct kvm_vm *vm)
+{
+	sync_global_from_guest(vm, guest_result);
+	TEST_ASSERT_EQ(guest_result, WRITE_VALUE);
 }
 
 /* The emulator fetches the rest of an instruction from a NO_EXEC page. */
 static void test_page_crossing_fetch(struct kvm_vcpu *vcpu)
 {
-	struct kvm_vm *vm = vcpu->vm;
-	uint64_t code;
-
-	fill_pages(vm);
-	code = write_crossing_code(vm);
-	set_attributes(vm, page_gpa(7), NX);
-	start_op(vm, OP_CALL, code, 0);
+	start_crossing_call(vcpu, NX);
 	expect_fault(vcpu, "page-crossing fetch", page_gpa(7),
 		     KVM_MEMORY_EXIT_FLAG_EXEC);
 	clear_and_complete(vcpu, "page-crossing fetch", page_gpa(7), 0);
-	sync_global_from_guest(vm, guest_result);
-	TEST_ASSERT_EQ(guest_result, WRITE_VALUE);
+	assert_crossing_call_returned(vcpu->vm);
 }
 
 /*
@@ -410,15 +414,10 @@ static void test_page_crossing_fetch(struct kvm_vcpu *vcpu)
 static void test_exec_only(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vm *vm = vcpu->vm;
-	uint64_t code;
 
-	fill_pages(vm);
-	code = write_crossing_code(vm);
-	set_attributes(vm, page_gpa(7), XO);
-	start_op(vm, OP_CALL, code, 0);
+	start_crossing_call(vcpu, XO);
 	expect_done(vcpu, "fetch from an execute-only page");
-	sync_global_from_guest(vm, guest_result);
-	TEST_ASSERT_EQ(guest_result, WRITE_VALUE);
+	assert_crossing_call_returned(vm);
 
 	start_op(vm, OP_FEP_READ, page_gpa(7) - 4, 0);
 	expect_fault(vcpu, "page-crossing read of an execute-only page",
