@@ -19,7 +19,7 @@ build_selftests() {
 
 	# The project's tests build inside the tree's selftest directory, like
 	# upstream tests, so they share its library and flags.
-	cp "$PROJECT_DIR"/tools/selftests/kvm/x86_64/*.c \
+	cp "$PROJECT_DIR"/tools/selftests/kvm/x86_64/*.[ch] \
 	   "$TESTBED_DIR/demo/kvm_memattr_demo.c" \
 	   "$PROJECT_DIR/tools/bench/kvm_memattr_bench.c" "$kvm_selftests/x86_64/"
 
