@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Memory attributes against the accesses KVM itself makes to guest memory
- * through its host mapping, not through EPT/NPT: an emulated write already
- * past its check when SET forbids it, SVM VMSAVE/VMLOAD, the pages of KVM's
- * paravirtual MSRs, and the decode that skips an instruction KVM completed.
- * A denied access ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and
- * changes nothing, KVM_RUN retries the instruction once allowed, and KVM's
- * own updates (kvmclock, steal time) skip a page they may not write.
+ * through its host mapping, not through EPT/NPT: SVM VMSAVE/VMLOAD, the
+ * pages of KVM's paravirtual MSRs, and the decode that skips an instruction
+ * KVM completed.  A denied access ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for
+ * the page and changes nothing, KVM_RUN retries the instruction once allowed,
+ * and KVM's own updates (kvmclock, steal time) skip a page they may not
+ * write.  kvm_memattr_set_race_test.c covers an emulated write that is
+ * already past its check when SET forbids it.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <linux/kvm_memattr.h>
-#include <linux/userfaultfd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -31,29 +24,15 @@
 #define TEST_SLOT	10
 #define TEST_NPAGES	4
 
-/* The single page of case 1, backed by userfaultfd. */
-#define UFFD_GPA	0xd0000000ull
-#define UFFD_SLOT	11
-
 #define FILL_BYTE	0x5a
 #define FILL32		0x5a5a5a5au
-#define WRITE_VALUE	0x0123456789abcdefull
-#define WRITE_VALUE2	0xfedcba9876543210ull
-#define DATA_OFFSET	64
 
 /* A port and an MSR that only userspace handles (0x7e has a KVM quirk). */
 #define TEST_PORT	0x55
 #define TEST_MSR	0x474f4f00
 
-/* Bounds for case 1, generous for Bochs. */
-#define UFFD_EVENT_MS	20000
-#define SET_BLOCKED_MS	2000
-#define COMPLETION_MS	30000
-
 enum guest_op {
 	OP_NOP,
-	OP_WRITE,
-	OP_FEP_WRITE,
 	OP_WRMSR,
 	OP_SET_SVME,
 	OP_VMSAVE,
@@ -61,46 +40,30 @@ enum guest_op {
 	OP_CALL,
 };
 
-/* The command of the host, written before each op. */
-static uint64_t guest_op;
-static uint64_t guest_arg;
-static uint64_t guest_val;
+static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
+{
+	switch (op) {
+	case OP_WRMSR:
+		wrmsr(arg, val);
+		break;
+	case OP_SET_SVME:
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+		break;
+	case OP_VMSAVE:
+		asm volatile("vmsave %0" : : "a"(arg) : "memory");
+		break;
+	case OP_VMLOAD:
+		asm volatile("vmload %0" : : "a"(arg) : "memory");
+		break;
+	case OP_CALL:
+		((void (*)(void))arg)();
+		break;
+	}
+}
 
 static void guest_code(void)
 {
-	uint64_t arg, val;
-
-	for (;;) {
-		GUEST_SYNC(0);
-		arg = READ_ONCE(guest_arg);
-		val = READ_ONCE(guest_val);
-
-		switch (READ_ONCE(guest_op)) {
-		case OP_WRITE:
-			WRITE_ONCE(*(uint64_t *)arg, val);
-			break;
-		case OP_FEP_WRITE:
-			asm volatile(KVM_FEP "movq %0, (%1)"
-				     : : "a"(val), "D"(arg) : "memory");
-			break;
-		case OP_WRMSR:
-			wrmsr(arg, val);
-			break;
-		case OP_SET_SVME:
-			wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-			break;
-		case OP_VMSAVE:
-			asm volatile("vmsave %0" : : "a"(arg) : "memory");
-			break;
-		case OP_VMLOAD:
-			asm volatile("vmload %0" : : "a"(arg) : "memory");
-			break;
-		case OP_CALL:
-			((void (*)(void))arg)();
-			break;
-		}
-		GUEST_SYNC(1);
-	}
+	memattr_guest_loop(guest_run_op);
 }
 
 static uint64_t page_gpa(int page)
@@ -113,84 +76,11 @@ static uint8_t *page_hva(struct kvm_vm *vm, int page)
 	return addr_gpa2hva(vm, page_gpa(page));
 }
 
-/* KVM_RUN returned for GUEST_SYNC(@stage). */
-static void assert_sync(struct kvm_vcpu *vcpu, uint64_t stage, const char *what)
-{
-	struct ucall uc;
-
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == stage, "%s: expected stage %lu, got %lu",
-			    what, stage, uc.args[1]);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("%s: unexpected exit %s", what,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
-}
-
-static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	int r = _vcpu_run(vcpu);
-
-	TEST_ASSERT(!r,
-		    "%s: KVM_RUN failed (errno %d) on the way to stage %lu: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
-		    what, errno, stage, exit_reason_str(run->exit_reason),
-		    run->memory_fault.gpa, run->memory_fault.flags);
-	assert_sync(vcpu, stage, what);
-}
-
-/* Give the guest, parked at GUEST_SYNC(0), its next op. */
-static void start_op(struct kvm_vm *vm, enum guest_op op, uint64_t arg,
-		     uint64_t val)
-{
-	guest_op = op;
-	guest_arg = arg;
-	guest_val = val;
-	sync_global_to_guest(vm, guest_op);
-	sync_global_to_guest(vm, guest_arg);
-	sync_global_to_guest(vm, guest_val);
-}
-
-/* The op runs to its end and the guest is parked again, without exits. */
-static void finish_op(struct kvm_vcpu *vcpu, const char *what)
-{
-	run_to_sync(vcpu, 1, what);
-	run_to_sync(vcpu, 0, what);
-}
-
 static void do_op(struct kvm_vcpu *vcpu, enum guest_op op, uint64_t arg,
 		  uint64_t val, const char *what)
 {
-	start_op(vcpu->vm, op, arg, val);
-	finish_op(vcpu, what);
-}
-
-/*
- * With @attributes on the page at @gpa (host address @hva), the op exits
- * for a denied @flag access to the page and leaves it unchanged; once the
- * attributes are cleared, KVM_RUN retries the op and it completes.
- */
-static void deny_then_complete(struct kvm_vcpu *vcpu, enum guest_op op,
-			       uint64_t arg, uint64_t val, uint64_t gpa,
-			       uint8_t *hva, uint64_t attributes, uint64_t flag,
-			       const char *what)
-{
-	static uint8_t before[PAGE_SIZE];
-	int r;
-
-	memattr_set(vcpu->vm, gpa, PAGE_SIZE, attributes);
-	memcpy(before, hva, PAGE_SIZE);
-	start_op(vcpu->vm, op, arg, val);
-	r = _vcpu_run(vcpu);
-	assert_memory_fault(vcpu, r, gpa, PAGE_SIZE, flag, what);
-	TEST_ASSERT(!memcmp(before, hva, PAGE_SIZE),
-		    "%s: the page changed although the access was denied", what);
-	memattr_set(vcpu->vm, gpa, PAGE_SIZE, 0);
-	finish_op(vcpu, what);
+	memattr_start_op(vcpu->vm, op, arg, val);
+	memattr_finish_op(vcpu, what);
 }
 
 static bool page_filled(const uint8_t *p)
@@ -211,169 +101,12 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
 				    TEST_SLOT, TEST_NPAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_NPAGES);
 	memset(page_hva(vm, 0), FILL_BYTE, TEST_NPAGES * PAGE_SIZE);
-	run_to_sync(*vcpu, 0, "start");
+	memattr_run_to_sync(*vcpu, 0, "start");
 	return vm;
 }
 
-/* Case 1: the threads of the race, and what they saw. */
-static struct {
-	struct kvm_vcpu *vcpu;
-	int run_r, run_errno, set_r, set_errno;
-	bool run_done, set_done;
-} race;
-
-static void *race_vcpu_thread(void *arg)
-{
-	race.run_r = _vcpu_run(race.vcpu);
-	race.run_errno = errno;
-	WRITE_ONCE(race.run_done, true);
-	return NULL;
-}
-
-static void *race_set_thread(void *arg)
-{
-	race.set_r = __memattr_set(race.vcpu->vm, UFFD_GPA, PAGE_SIZE, NW);
-	race.set_errno = errno;
-	WRITE_ONCE(race.set_done, true);
-	return NULL;
-}
-
-/* Wait up to @ms milliseconds for @flag; return it. */
-static bool wait_for(bool *flag, int ms)
-{
-	for (; !READ_ONCE(*flag) && ms > 0; ms -= 10)
-		usleep(10000);
-	return READ_ONCE(*flag);
-}
-
-static int uffd_register(void *hva)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.range = { .start = (uint64_t)hva, .len = PAGE_SIZE },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	TEST_ASSERT(uffd >= 0,
-		    "userfaultfd() failed: %s (faults in KVM's copy_to_user() need a privileged userfaultfd)",
-		    strerror(errno));
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API failed: %s",
-		    strerror(errno));
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg),
-		    "UFFDIO_REGISTER failed: %s", strerror(errno));
-	return uffd;
-}
-
 /*
- * Case 1: SET(NO_WRITE) against an emulated write that has passed its
- * attribute check and is copying to the host page.  Nothing but SRCU orders
- * the two: the emulator runs under kvm->srcu, so a SET that takes write away
- * must wait for a grace period before it returns.
- *
- * The write is made to stall deterministically: the page is a never touched
- * userfaultfd page, so KVM's copy_to_user() blocks in a MISSING fault after
- * the check.  Buggy kernel: SET returns at once, and the write lands in the
- * page after SET has returned.  Fixed: SET is still blocked seconds later,
- * returns once the fault is resolved and the write has landed (it was issued
- * before SET returned), and the next write to the page exits.
- */
-static bool test_set_vs_emulated_write(void)
-{
-	static uint8_t fill[PAGE_SIZE];
-	pthread_t vcpu_thread, set_thread;
-	struct uffdio_copy copy;
-	struct kvm_vcpu *vcpu;
-	struct uffd_msg msg;
-	struct pollfd pfd;
-	struct kvm_vm *vm;
-	uint64_t *value;
-	bool set_early;
-	uint8_t *hva;
-	int uffd;
-
-	TEST_ASSERT(kvm_is_forced_emulation_enabled(),
-		    "This test needs kvm.force_emulation_prefix=1");
-
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	hva = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	TEST_ASSERT(hva != MAP_FAILED, "mmap failed");
-	uffd = uffd_register(hva);
-	vm_set_user_memory_region(vm, UFFD_SLOT, 0, UFFD_GPA, PAGE_SIZE, hva);
-	virt_map(vm, UFFD_GPA, UFFD_GPA, 1);
-	run_to_sync(vcpu, 0, "start");
-
-	memset(&race, 0, sizeof(race));
-	race.vcpu = vcpu;
-	start_op(vm, OP_FEP_WRITE, UFFD_GPA + DATA_OFFSET, WRITE_VALUE);
-	pthread_create(&vcpu_thread, NULL, race_vcpu_thread, NULL);
-
-	/* The emulated write reaches the host page and stalls there. */
-	pfd = (struct pollfd) { .fd = uffd, .events = POLLIN };
-	TEST_ASSERT(poll(&pfd, 1, UFFD_EVENT_MS) == 1,
-		    "No userfault from the emulated write within %d ms (vCPU %s)",
-		    UFFD_EVENT_MS, READ_ONCE(race.run_done) ?
-		    "returned without touching the page" : "still running");
-	TEST_ASSERT(read(uffd, &msg, sizeof(msg)) == sizeof(msg),
-		    "Reading the userfault failed: %s", strerror(errno));
-	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
-		    (msg.arg.pagefault.address & ~(PAGE_SIZE - 1)) == (uint64_t)hva &&
-		    (msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE),
-		    "Expected a write fault on the page at %p, got event 0x%x at 0x%llx, flags 0x%llx",
-		    hva, msg.event, msg.arg.pagefault.address,
-		    msg.arg.pagefault.flags);
-	TEST_ASSERT(!READ_ONCE(race.run_done), "KVM_RUN returned during the fault");
-
-	/* The write passed its check: take write away while it is in flight. */
-	pthread_create(&set_thread, NULL, race_set_thread, NULL);
-	set_early = wait_for(&race.set_done, SET_BLOCKED_MS);
-
-	/* Let the write land, whatever happened, so that every thread ends. */
-	memset(fill, FILL_BYTE, PAGE_SIZE);
-	copy = (struct uffdio_copy) {
-		.dst = (uint64_t)hva, .src = (uint64_t)fill, .len = PAGE_SIZE,
-	};
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_COPY, &copy) && copy.copy == PAGE_SIZE,
-		    "UFFDIO_COPY failed: %s", strerror(errno));
-
-	TEST_ASSERT(wait_for(&race.set_done, COMPLETION_MS),
-		    "SET(NO_WRITE) did not return within %d ms of the fault's resolution",
-		    COMPLETION_MS);
-	TEST_ASSERT(wait_for(&race.run_done, COMPLETION_MS),
-		    "KVM_RUN did not return within %d ms of the fault's resolution",
-		    COMPLETION_MS);
-	pthread_join(set_thread, NULL);
-	pthread_join(vcpu_thread, NULL);
-
-	TEST_ASSERT(!set_early,
-		    "SET(NO_WRITE) returned while an emulated write that it forbids was still in flight: the write landed after SET returned");
-	TEST_ASSERT(!race.set_r, "SET(NO_WRITE) failed: %s",
-		    strerror(race.set_errno));
-
-	/* The write was issued before SET returned: it completed. */
-	value = (uint64_t *)(hva + DATA_OFFSET);
-	TEST_ASSERT(!race.run_r,
-		    "The emulated write in flight should complete: KVM_RUN failed (errno %d), exit reason %s",
-		    race.run_errno, exit_reason_str(vcpu->run->exit_reason));
-	assert_sync(vcpu, 1, "emulated write in flight");
-	TEST_ASSERT_EQ(*value, WRITE_VALUE);
-	run_to_sync(vcpu, 0, "emulated write in flight");
-
-	/* From now on, writes to the page exit (NO_WRITE is set already). */
-	deny_then_complete(vcpu, OP_WRITE, UFFD_GPA + DATA_OFFSET, WRITE_VALUE2,
-			   UFFD_GPA, hva, NW, KVM_MEMORY_EXIT_FLAG_WRITE,
-			   "write after SET(NO_WRITE) returned");
-	TEST_ASSERT_EQ(*value, WRITE_VALUE2);
-
-	kvm_vm_free(vm);
-	close(uffd);
-	munmap(hva, PAGE_SIZE);
-	return true;
-}
-
-/*
- * Case 2: SVM VMSAVE and VMLOAD.  When KVM intercepts them (no virtual
+ * Case 1: SVM VMSAVE and VMLOAD.  When KVM intercepts them (no virtual
  * VMLOAD/VMSAVE, e.g. QEMU TCG, or shadow paging), it performs them itself on
  * a kvm_vcpu_map() of the page at rax; with virtual VMLOAD/VMSAVE the CPU
  * accesses the page through NPT.  Either way: VMSAVE to a NO_WRITE page exits
@@ -404,16 +137,18 @@ static bool test_svm_vmsave_vmload(void)
 	save = page_hva(vm, 0);
 	do_op(vcpu, OP_SET_SVME, 0, 0, "set EFER.SVME");
 
-	deny_then_complete(vcpu, OP_VMSAVE, save_gpa, 0, save_gpa, save, NW,
-			   KVM_MEMORY_EXIT_FLAG_WRITE, "VMSAVE to a NO_WRITE page");
+	memattr_deny_then_complete(vcpu, OP_VMSAVE, save_gpa, 0, save_gpa, save,
+				   NW, KVM_MEMORY_EXIT_FLAG_WRITE,
+				   "VMSAVE to a NO_WRITE page");
 	TEST_ASSERT(!page_filled(save),
 		    "The retried VMSAVE did not write its save area");
 
 	/* Load back the state just saved, so that the guest runs on. */
 	memcpy(page_hva(vm, 1), save, PAGE_SIZE);
-	deny_then_complete(vcpu, OP_VMLOAD, load_gpa, 0, load_gpa,
-			   page_hva(vm, 1), NR | NW | NX,
-			   KVM_MEMORY_EXIT_FLAG_READ, "VMLOAD from a no-access page");
+	memattr_deny_then_complete(vcpu, OP_VMLOAD, load_gpa, 0, load_gpa,
+				   page_hva(vm, 1), NR | NW | NX,
+				   KVM_MEMORY_EXIT_FLAG_READ,
+				   "VMLOAD from a no-access page");
 
 	kvm_vm_free(vm);
 	return true;
@@ -443,9 +178,9 @@ static void test_wrmsr_denied(struct kvm_vcpu *vcpu, uint32_t msr, int page,
 {
 	uint32_t version;
 
-	deny_then_complete(vcpu, OP_WRMSR, msr, value, page_gpa(page),
-			   page_hva(vcpu->vm, page), NW,
-			   KVM_MEMORY_EXIT_FLAG_WRITE, what);
+	memattr_deny_then_complete(vcpu, OP_WRMSR, msr, value, page_gpa(page),
+				   page_hva(vcpu->vm, page), NW,
+				   KVM_MEMORY_EXIT_FLAG_WRITE, what);
 	version = version_at(vcpu->vm, page, offset);
 	TEST_ASSERT(version != FILL32 && version && !(version & 1),
 		    "%s: the retried WRMSR did not make KVM write the page: version 0x%x",
@@ -485,7 +220,7 @@ static void test_registered_page(struct kvm_vcpu *vcpu, int page, int offset,
 }
 
 /*
- * Case 3: KVM's paravirtual MSRs, each on its own page.  Fixed kernel: a
+ * Case 2: KVM's paravirtual MSRs, each on its own page.  Fixed kernel: a
  * WRMSR that would make KVM write a NO_WRITE page, or register it for KVM's
  * writes, exits WRITE; KVM's own updates skip a registered page made
  * NO_WRITE (no exit), and write it again once it is writable.
@@ -504,14 +239,14 @@ static bool test_pv_msrs(void)
 		    "The vCPU's CPUID should have kvmclock and steal time");
 
 	/*
-	 * 3a: MSR_KVM_WALL_CLOCK_NEW writes the wall clock to the page at
+	 * 2a: MSR_KVM_WALL_CLOCK_NEW writes the wall clock to the page at
 	 * once.  Buggy kernel: a NO_WRITE page is written, no exit.
 	 */
 	test_wrmsr_denied(vcpu, MSR_KVM_WALL_CLOCK_NEW, 0, page_gpa(0), 0,
 			  "MSR_KVM_WALL_CLOCK_NEW at a NO_WRITE page");
 
 	/*
-	 * 3b: MSR_KVM_SYSTEM_TIME_NEW registers a kvmclock page, which KVM
+	 * 2b: MSR_KVM_SYSTEM_TIME_NEW registers a kvmclock page, which KVM
 	 * writes on every clock update (KVM_SET_CLOCK requests one for every
 	 * vCPU) through a gfn_to_pfn_cache.  Buggy kernel: a NO_WRITE page is
 	 * registered and written, and a page made NO_WRITE after registration
@@ -522,7 +257,7 @@ static bool test_pv_msrs(void)
 	test_registered_page(vcpu, 1, 0, true, "kvmclock page made NO_WRITE");
 
 	/*
-	 * 3c: MSR_KVM_STEAL_TIME registers a steal time page, which KVM writes
+	 * 2c: MSR_KVM_STEAL_TIME registers a steal time page, which KVM writes
 	 * at every KVM_RUN (vcpu_load requests an update), and on preemption,
 	 * through a gfn_to_hva_cache.  Buggy kernel: as for kvmclock.
 	 */
@@ -536,7 +271,7 @@ static bool test_pv_msrs(void)
 	return true;
 }
 
-/* An exit that userspace completes: the OUT or the WRMSR of case 4. */
+/* An exit that userspace completes: the OUT or the WRMSR of case 3. */
 static bool is_user_exit(struct kvm_run *run)
 {
 	if (run->exit_reason == KVM_EXIT_IO)
@@ -569,7 +304,7 @@ static void test_completion(struct kvm_vcpu *vcpu, int page, const uint8_t *code
 	int r, exits = 0;
 
 	memcpy(page_hva(vm, page), code, len);
-	start_op(vm, OP_CALL, gpa, 0);
+	memattr_start_op(vm, OP_CALL, gpa, 0);
 	vcpu_run(vcpu);
 	TEST_ASSERT(is_user_exit(run), "%s: expected its exit, got %s", what,
 		    exit_reason_str(run->exit_reason));
@@ -596,13 +331,13 @@ static void test_completion(struct kvm_vcpu *vcpu, int page, const uint8_t *code
 	TEST_ASSERT(!r,
 		    "%s: the function should return once its page is executable, KVM_RUN failed (errno %d), exit reason %s",
 		    what, errno, exit_reason_str(run->exit_reason));
-	assert_sync(vcpu, 1, what);
+	memattr_assert_sync(vcpu, 1, what);
 	TEST_ASSERT(exits == 1, "%s: executed %d times, expected once", what, exits);
-	run_to_sync(vcpu, 0, what);
+	memattr_run_to_sync(vcpu, 0, what);
 }
 
 /*
- * Case 4: skipping an instruction KVM has already completed.  SVM without
+ * Case 3: skipping an instruction KVM has already completed.  SVM without
  * NRIPS has no length for most intercepted instructions: KVM decodes the
  * instruction again (EMULTYPE_SKIP) to move RIP past it, e.g. when a WRMSR
  * that userspace handled completes on the next KVM_RUN.  The CPU fetched and
@@ -645,28 +380,41 @@ static bool test_skip_completed(void)
 	return true;
 }
 
+/*
+ * Runs every case, or those whose numbers are given as arguments (to see
+ * one case fail on a kernel where an earlier one fails too).
+ */
 int main(int argc, char *argv[])
 {
-	static const char * const names[] = {
-		"1. SET vs. an emulated write in flight",
-		"2. SVM VMSAVE/VMLOAD",
-		"3. paravirtual MSRs (wall clock, kvmclock, steal time)",
-		"4. skipping an instruction userspace completed",
+	static const struct {
+		const char *name;
+		bool (*run)(void);
+	} cases[] = {
+		{ "1. SVM VMSAVE/VMLOAD", test_svm_vmsave_vmload },
+		{ "2. paravirtual MSRs (wall clock, kvmclock, steal time)", test_pv_msrs },
+		{ "3. skipping an instruction userspace completed", test_skip_completed },
 	};
-	bool ran[ARRAY_SIZE(names)];
+	bool selected[ARRAY_SIZE(cases)];
 	struct kvm_vm *vm;
-	int i;
+	int i, n;
 
 	vm = vm_create_barebones();
 	TEST_REQUIRE(memattr_supported(vm) & NW);
 	kvm_vm_free(vm);
 
-	ran[0] = test_set_vs_emulated_write();
-	ran[1] = test_svm_vmsave_vmload();
-	ran[2] = test_pv_msrs();
-	ran[3] = test_skip_completed();
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		selected[i] = argc < 2;
+	for (i = 1; i < argc; i++) {
+		n = atoi_positive("Case number", argv[i]);
+		TEST_ASSERT(n <= ARRAY_SIZE(cases), "No case %d", n);
+		selected[n - 1] = true;
+	}
 
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		pr_info("%s: %s\n", names[i], ran[i] ? "passed" : "not applicable");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!selected[i])
+			continue;
+		pr_info("%s: %s\n", cases[i].name,
+			cases[i].run() ? "passed" : "not applicable");
+	}
 	return 0;
 }

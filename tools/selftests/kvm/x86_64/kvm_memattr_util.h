@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers shared by the kvm_memattr selftests: setting memory attributes and
- * checking the KVM_EXIT_MEMORY_FAULT that reports a denied access.
+ * Helpers shared by the kvm_memattr selftests: setting memory attributes,
+ * checking the KVM_EXIT_MEMORY_FAULT that reports a denied access, and a
+ * guest that runs the host's commands one at a time.
  */
 #ifndef SELFTEST_KVM_MEMATTR_UTIL_H
 #define SELFTEST_KVM_MEMATTR_UTIL_H
@@ -13,6 +14,8 @@
 #include <linux/kvm_memattr.h>
 
 #include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
 
 #define NR	KVM_MEMORY_ATTRIBUTE_NO_READ
 #define NW	KVM_MEMORY_ATTRIBUTE_NO_WRITE
@@ -65,6 +68,103 @@ static inline void assert_memory_fault(struct kvm_vcpu *vcpu, int r,
 		    "%s: memory fault at 0x%llx, size 0x%llx, flags 0x%llx; expected 0x%lx, 0x%lx, 0x%lx",
 		    what, run->memory_fault.gpa, run->memory_fault.size,
 		    run->memory_fault.flags, gpa, size, flags);
+}
+
+/*
+ * A guest that runs the host's commands one at a time, so that the test
+ * chooses each access the guest makes.  Parked at GUEST_SYNC(0), it runs the
+ * command that memattr_start_op() wrote by calling @run_op(op, arg, val), and
+ * reports GUEST_SYNC(1) when it is done.  The values of op are the test's.
+ */
+static struct {
+	uint64_t op;
+	uint64_t arg;
+	uint64_t val;
+} memattr_cmd;
+
+static inline void memattr_guest_loop(void (*run_op)(uint64_t op, uint64_t arg,
+						      uint64_t val))
+{
+	for (;;) {
+		GUEST_SYNC(0);
+		run_op(READ_ONCE(memattr_cmd.op), READ_ONCE(memattr_cmd.arg),
+		       READ_ONCE(memattr_cmd.val));
+		GUEST_SYNC(1);
+	}
+}
+
+/* KVM_RUN returned for GUEST_SYNC(@stage). */
+static inline void memattr_assert_sync(struct kvm_vcpu *vcpu, uint64_t stage,
+				       const char *what)
+{
+	struct ucall uc;
+
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage, "%s: expected stage %lu, got %lu",
+			    what, stage, uc.args[1]);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("%s: unexpected exit %s", what,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+}
+
+static inline void memattr_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage,
+				       const char *what)
+{
+	struct kvm_run *run = vcpu->run;
+	int r = _vcpu_run(vcpu);
+
+	TEST_ASSERT(!r,
+		    "%s: KVM_RUN failed (errno %d) on the way to stage %lu: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
+		    what, errno, stage, exit_reason_str(run->exit_reason),
+		    run->memory_fault.gpa, run->memory_fault.flags);
+	memattr_assert_sync(vcpu, stage, what);
+}
+
+/* Give the guest of memattr_guest_loop(), parked at GUEST_SYNC(0), its next op. */
+static inline void memattr_start_op(struct kvm_vm *vm, uint64_t op, uint64_t arg,
+				    uint64_t val)
+{
+	memattr_cmd.op = op;
+	memattr_cmd.arg = arg;
+	memattr_cmd.val = val;
+	sync_global_to_guest(vm, memattr_cmd);
+}
+
+/* The op runs to its end and the guest is parked again, without exits. */
+static inline void memattr_finish_op(struct kvm_vcpu *vcpu, const char *what)
+{
+	memattr_run_to_sync(vcpu, 1, what);
+	memattr_run_to_sync(vcpu, 0, what);
+}
+
+/*
+ * With @attributes on the page at @gpa (host address @hva), the op exits
+ * for a denied @flag access to the page and leaves it unchanged; once the
+ * attributes are cleared, KVM_RUN retries the op and it completes.
+ */
+static inline void memattr_deny_then_complete(struct kvm_vcpu *vcpu, uint64_t op,
+					      uint64_t arg, uint64_t val,
+					      uint64_t gpa, uint8_t *hva,
+					      uint64_t attributes, uint64_t flag,
+					      const char *what)
+{
+	static uint8_t before[PAGE_SIZE];
+	int r;
+
+	memattr_set(vcpu->vm, gpa, PAGE_SIZE, attributes);
+	memcpy(before, hva, PAGE_SIZE);
+	memattr_start_op(vcpu->vm, op, arg, val);
+	r = _vcpu_run(vcpu);
+	assert_memory_fault(vcpu, r, gpa, PAGE_SIZE, flag, what);
+	TEST_ASSERT(!memcmp(before, hva, PAGE_SIZE),
+		    "%s: the page changed although the access was denied", what);
+	memattr_set(vcpu->vm, gpa, PAGE_SIZE, 0);
+	memattr_finish_op(vcpu, what);
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */
