@@ -8,7 +8,8 @@
 TESTBED := tools/testbed
 CPU ?= amd
 
-.PHONY: all deps kernel module selftests initramfs unit check run bench clean
+.PHONY: all deps kernel module selftests initramfs unit check run bench clean \
+	kernel-debug module-debug initramfs-debug
 
 all: initramfs
 
@@ -27,12 +28,23 @@ selftests: kernel
 initramfs: module selftests
 	@$(TESTBED)/mkinitramfs.sh
 
+# The same kernel with KASAN, lockdep, UBSAN, kmemleak...: make check runs
+# the project's selftests on it too (kernel/kvm_memattr-debug.config).
+kernel-debug: kernel
+	@KERNEL_FLAVOR=debug $(TESTBED)/build-kernel.sh
+
+module-debug: kernel-debug
+	@KERNEL_FLAVOR=debug $(TESTBED)/build-module.sh
+
+initramfs-debug: module-debug selftests
+	@KERNEL_FLAVOR=debug $(TESTBED)/mkinitramfs.sh
+
 # Host unit tests of the module's pure logic; needs no kernel.
 unit:
 	cd rust/host && cargo test
 
 # EMUS="qemu bochs" and ONLY=<test name> narrow the run; see README.md.
-check: initramfs
+check: initramfs initramfs-debug
 	@$(TESTBED)/check.sh
 
 # CPU=amd boots QEMU (SVM + NPT), CPU=intel boots Bochs (VMX + EPT).

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Unpack linux-source-6.12, apply the hook series, configure from the
-# fragment and build bzImage, modules and uAPI headers, out of tree (O=).
+# fragments and build bzImage, modules and uAPI headers, out of tree (O=).
+# KERNEL_FLAVOR=debug builds the debug kernel from the same source tree.
 #
 # The result is cached under $KERNEL_DIR with the key of its inputs: the same
-# key does nothing; a new series or config re-patches the tree in place and
-# rebuilds incrementally; a new source tarball or toolchain starts over.
+# key does nothing; a new series re-patches the tree in place and a new
+# config reconfigures, and either rebuilds incrementally; a new source
+# tarball or toolchain starts over.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,15 +49,19 @@ configure() {
 	local opt missing=0
 	make -s -C "$KSRC" O="$KBUILD" "${KBUILD_TOOLCHAIN[@]}" tinyconfig
 	"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" \
-		"$KBUILD/.config" "$CONFIG_FRAGMENT" > "$KBUILD/merge_config.log"
+		"$KBUILD/.config" "${CONFIG_FRAGMENTS[@]}" \
+		> "$KBUILD/merge_config.log"
 	make -s -C "$KSRC" O="$KBUILD" "${KBUILD_TOOLCHAIN[@]}" olddefconfig
 	# olddefconfig silently drops what a dependency forbids: refuse that.
 	while read -r opt; do
-		if ! grep -qx "$opt" "$KBUILD/.config"; then
-			echo "config: '$opt' requested but not set" >&2
-			missing=1
+		if [ "${opt#*=}" = n ]; then
+			! grep -q "^${opt%=n}=" "$KBUILD/.config" && continue
+		elif grep -qx "$opt" "$KBUILD/.config"; then
+			continue
 		fi
-	done < <(grep -E '^CONFIG_' "$CONFIG_FRAGMENT")
+		echo "config: '$opt' requested but not set" >&2
+		missing=1
+	done < <(grep -hE '^CONFIG_' "${CONFIG_FRAGMENTS[@]}")
 	return $missing
 }
 
@@ -68,23 +74,27 @@ build() {
 }
 
 key=$(kernel_key)
-if [ "$(cat "$KERNEL_DIR/kernel.key" 2> /dev/null)" = "$key" ]; then
-	log "kernel: cached build in $KERNEL_DIR (key $key)"
+if [ "$(cat "$KERNEL_KEY_FILE" 2> /dev/null)" = "$key" ]; then
+	log "kernel$FLAVOR_SUFFIX: cached build in $KBUILD (key $key)"
 	print_versions
 	exit 0
 fi
 
+rm -f "$KERNEL_KEY_FILE"
 if [ "$(cat "$KERNEL_DIR/toolchain.key" 2> /dev/null)" != "$(toolchain_key)" ] ||
    [ ! -d "$APPLIED" ]; then
 	step "unpack linux-source-6.12" unpack
-elif ! step "take out the previous series" unapply_series; then
-	step "unpack linux-source-6.12" unpack
+	step "apply patches/v6.12/series" apply_series
+elif ! diff -rq "$APPLIED" "$PATCH_DIR" > /dev/null; then
+	# The other flavor's build is stale now: its key no longer matches.
+	if ! step "take out the previous series" unapply_series; then
+		step "unpack linux-source-6.12" unpack
+	fi
+	step "apply patches/v6.12/series" apply_series
 fi
-rm -f "$KERNEL_DIR/kernel.key"
-step "apply patches/v6.12/series" apply_series
 mkdir -p "$KBUILD"
 step "configure" configure
 print_versions
-step "build kernel (-j$JOBS)" build
-echo "$key" > "$KERNEL_DIR/kernel.key"
-log "kernel: $KBUILD/arch/x86/boot/bzImage (key $key)"
+step "build kernel$FLAVOR_SUFFIX (-j$JOBS)" build
+echo "$key" > "$KERNEL_KEY_FILE"
+log "kernel$FLAVOR_SUFFIX: $KBUILD/arch/x86/boot/bzImage (key $key)"

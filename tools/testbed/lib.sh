@@ -16,6 +16,17 @@ CACHE_DIR=${KVM_MEMATTR_CACHE:-$HOME/.cache/kvm-memattr}
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 PATCH_DIR=$PROJECT_DIR/patches/v6.12
 CONFIG_FRAGMENT=$PROJECT_DIR/kernel/kvm_memattr.config
+# KERNEL_FLAVOR=debug builds the same kernel with the checkers of
+# kvm_memattr-debug.config (KASAN, lockdep, UBSAN, kmemleak...), beside the
+# test kernel and from the same patched source.
+KERNEL_FLAVOR=${KERNEL_FLAVOR:-}
+CONFIG_FRAGMENTS=("$CONFIG_FRAGMENT")
+case $KERNEL_FLAVOR in
+"")	;;
+debug)	CONFIG_FRAGMENTS+=("$PROJECT_DIR/kernel/kvm_memattr-debug.config") ;;
+*)	echo "unknown KERNEL_FLAVOR '$KERNEL_FLAVOR'" >&2; exit 1 ;;
+esac
+FLAVOR_SUFFIX=${KERNEL_FLAVOR:+-$KERNEL_FLAVOR}
 JOBS=${JOBS:-$(( $(nproc) + 1 ))}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -53,22 +64,32 @@ kernel_key() {
 		toolchain_key
 		cat "$PATCH_DIR/series"
 		while read -r p; do cat "$PATCH_DIR/$p"; done < "$PATCH_DIR/series"
-		cat "$CONFIG_FRAGMENT"
+		cat "${CONFIG_FRAGMENTS[@]}"
 	} | sha256sum | cut -c1-16
 }
 
-# One kernel tree and build directory, reused across keys: the build records
-# absolute paths, so a stable location keeps rebuilds incremental.
+# One kernel tree and a build directory per flavor, reused across keys: the
+# build records absolute paths, so a stable location keeps rebuilds
+# incremental.
 KERNEL_DIR=$CACHE_DIR/linux-6.12
 KSRC=$KERNEL_DIR/src
-KBUILD=$KERNEL_DIR/build
+KBUILD=$KERNEL_DIR/build$FLAVOR_SUFFIX
+KERNEL_KEY_FILE=$KERNEL_DIR/kernel$FLAVOR_SUFFIX.key
 KHDRS=$KERNEL_DIR/headers
 
 # What the project builds itself lives in the clone, under build/.
 OUT_DIR=${OUT_DIR:-$PROJECT_DIR/build}
 SELFTESTS_OUT=$OUT_DIR/selftests
 HDRS_OUT=$OUT_DIR/usr/include
-MODULE_KO=$PROJECT_DIR/rust/kvm_memattr/kvm_memattr.ko
+# The test kernel's module builds in the clone, as kbuild does; another
+# flavor's builds from a copy of the sources under build/.
+if [ -z "$KERNEL_FLAVOR" ]; then
+	MODULE_DIR=$PROJECT_DIR
+else
+	MODULE_DIR=$OUT_DIR/module$FLAVOR_SUFFIX
+fi
+MODULE_KO=$MODULE_DIR/rust/kvm_memattr/kvm_memattr.ko
+INITRAMFS=$OUT_DIR/initramfs$FLAVOR_SUFFIX.cpio.gz
 TESTS_LIST=$TESTBED_DIR/tests.list
 
 DEMO_BINARY=x86_64/kvm_memattr_demo

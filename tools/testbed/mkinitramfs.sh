@@ -5,10 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-INITRAMFS=$OUT_DIR/initramfs.cpio.gz
-
 make_initramfs() {
-	local root=$OUT_DIR/initramfs krel applet bin
+	local root=$OUT_DIR/initramfs$FLAVOR_SUFFIX krel applet bin
 	krel=$(cat "$KBUILD/include/config/kernel.release")
 
 	rm -rf "$root"

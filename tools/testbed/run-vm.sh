@@ -3,9 +3,10 @@
 # Boot the test kernel and initramfs on an emulated CPU and wait for the guest
 # to finish, within a wall-clock limit.
 #
-# usage: run-vm.sh qemu|bochs check|run|bench LOG
+# usage: run-vm.sh qemu|bochs check|run|bench|debug LOG
 #   qemu   QEMU TCG, -cpu max: AMD SVM with nested paging
 #   bochs  Bochs 2.7, tigerlake: Intel VMX with EPT, execute-only EPT and SPP
+#   debug  the project's selftests on the debug kernel (KERNEL_FLAVOR=debug)
 # The guest's serial console goes to LOG (and to stdout with 'run' and
 # 'bench').
 # Exit status: 0 when the guest printed its end marker, 1 otherwise.
@@ -14,7 +15,6 @@ set -euo pipefail
 
 EMU=$1 MODE=$2 LOG=$3
 BZIMAGE=$KBUILD/arch/x86/boot/bzImage
-INITRAMFS=$OUT_DIR/initramfs.cpio.gz
 END_MARKER=KVM_MEMATTR_END
 # Wall-clock limits, seconds.  Bochs is several times slower than QEMU.
 case $EMU in
@@ -22,6 +22,9 @@ qemu)	LIMIT=${QEMU_LIMIT:-1500} ;;
 bochs)	LIMIT=${BOCHS_LIMIT:-1800} ;;	# Its guest clock runs slow: this is the bound.
 *)	die "unknown emulator '$EMU'" ;;
 esac
+# The test suites write to the log only; run and bench show the guest too.
+SHOW_OUTPUT=
+case $MODE in run|bench) SHOW_OUTPUT=1 ;; esac
 CMDLINE="console=ttyS0 panic=-1 oops=panic loglevel=4 memattr.mode=$MODE memattr.emu=$EMU"
 [ -n "${ONLY:-}" ] && CMDLINE+=" memattr.only=$ONLY"
 
@@ -31,7 +34,7 @@ mkdir -p "$(dirname "$LOG")"
 
 run_qemu() {
 	local out=/dev/null
-	[ "$MODE" != check ] && out=/dev/stdout
+	[ "$SHOW_OUTPUT" ] && out=/dev/stdout
 	timeout -s KILL "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 2G \
 		-smp ${QEMU_SMP:-2} -nographic -no-reboot -nic none -monitor none -serial stdio \
 		-kernel "$BZIMAGE" -initrd "$INITRAMFS" -append "$CMDLINE" \
@@ -77,6 +80,7 @@ run_bochs() {
 	speaker: enabled=0
 	com1: enabled=1, mode=file, dev=$serial
 	log: $dir/bochs.log
+	panic: action=fatal
 	RC
 	# Debian's Bochs has its debugger built in: continue at its prompt.
 	echo c > "$dir/dbg.rc"
@@ -85,7 +89,7 @@ run_bochs() {
 		"bochs -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null \
 		> "$dir/bochs.tty" 2>&1 < /dev/null &
 	pid=$!
-	[ "$MODE" != check ] && { tail -f "$serial" & tail_pid=$!; }
+	[ "$SHOW_OUTPUT" ] && { tail -f "$serial" & tail_pid=$!; }
 
 	start=$(date +%s)
 	while kill -0 "$pid" 2> /dev/null; do
