@@ -17,6 +17,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "kvm_memattr_util.h"
 
 #define TEST_GPA	0xc0000000ull
 #define TEST_SLOT	10
@@ -32,10 +33,6 @@
 #define WRITE_VALUE	0x0123456789abcdefull
 #define STRING_LEN	8
 
-#define NR	KVM_MEMORY_ATTRIBUTE_NO_READ
-#define NW	KVM_MEMORY_ATTRIBUTE_NO_WRITE
-#define NX	KVM_MEMORY_ATTRIBUTE_NO_EXEC
-#define XO	(NR | NW)
 
 enum emulated_op {
 	OP_READ,
@@ -226,20 +223,8 @@ static int run_guest(struct kvm_vcpu *vcpu, uint64_t stage)
 static void expect_fault(struct kvm_vcpu *vcpu, const char *what, uint64_t gpa,
 			 uint64_t exit_flag)
 {
-	struct kvm_run *run = vcpu->run;
-	int r = run_guest(vcpu, 1);
-
-	TEST_ASSERT(r == -1 && errno == EFAULT,
-		    "%s: KVM_RUN should fail with EFAULT, got %d (errno %d)",
-		    what, r, errno);
-	TEST_ASSERT(run->exit_reason == KVM_EXIT_MEMORY_FAULT,
-		    "%s: exit reason %s", what, exit_reason_str(run->exit_reason));
-	TEST_ASSERT(run->memory_fault.gpa == gpa &&
-		    run->memory_fault.size == PAGE_SIZE &&
-		    run->memory_fault.flags == exit_flag,
-		    "%s: memory fault at 0x%llx, size 0x%llx, flags 0x%llx; expected 0x%lx, 0x%lx, 0x%lx",
-		    what, run->memory_fault.gpa, run->memory_fault.size,
-		    run->memory_fault.flags, gpa, (uint64_t)PAGE_SIZE, exit_flag);
+	assert_memory_fault(vcpu, run_guest(vcpu, 1), gpa, PAGE_SIZE, exit_flag,
+			    what);
 }
 
 /* The instruction completes and the guest is back at its command loop. */

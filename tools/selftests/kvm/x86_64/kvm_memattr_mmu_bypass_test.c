@@ -126,29 +126,6 @@ static void guest_code(void)
 	}
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
-{
-	struct kvm_run *run = vcpu->run;
-	struct ucall uc;
-	int r = _vcpu_run(vcpu);
-
-	TEST_ASSERT(!r,
-		    "KVM_RUN failed (errno %d) on the way to stage %lu: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
-		    errno, stage, exit_reason_str(run->exit_reason),
-		    run->memory_fault.gpa, run->memory_fault.flags);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == stage, "Expected stage %lu, got %lu",
-			    stage, uc.args[1]);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
-	}
-}
-
 /* The guest waits in GUEST_SYNC(0): give it its next operation. */
 static void start_op(struct kvm_vm *vm, enum guest_op op, uint64_t addr)
 {
@@ -170,9 +147,9 @@ static void expect_exit(struct kvm_vcpu *vcpu, uint64_t gpa, uint64_t flags,
 /* The operation completes; returns what it read. */
 static uint64_t complete_op(struct kvm_vcpu *vcpu)
 {
-	run_to_sync(vcpu, 1);
+	memattr_run_to_sync(vcpu, 1, __func__);
 	sync_global_from_guest(vcpu->vm, guest_result);
-	run_to_sync(vcpu, 0);
+	memattr_run_to_sync(vcpu, 0, __func__);
 	return guest_result;
 }
 
@@ -278,7 +255,7 @@ static void test_resync(bool exec)
 	sync_global_to_guest(vm, guest_pte_clear);
 	memattr_set(vm, TEST_GPA, PAGE_SIZE, attributes);
 	memcpy(snapshot, page, PAGE_SIZE);
-	run_to_sync(vcpu, 0);
+	memattr_run_to_sync(vcpu, 0, __func__);
 
 	start_op(vm, exec ? OP_RESYNC_CALL : OP_RESYNC_WRITE, RESYNC_GVA);
 	expect_exit(vcpu, TEST_GPA, flag, what);
@@ -392,7 +369,7 @@ static void test_huge_page_split(bool clear_dirty_log)
 	virt_map(vm, HUGE_GPA, HUGE_GPA, HUGE_NPAGES);
 	*(uint8_t *)addr_gpa2hva(vm, ret_gpa) = RET_OPCODE;
 	memattr_set(vm, HUGE_GPA, PG_SIZE_2M, NX);
-	run_to_sync(vcpu, 0);
+	memattr_run_to_sync(vcpu, 0, __func__);
 
 	pages_2m = vm_get_stat(vm, "pages_2m");
 	start_op(vm, OP_READ, ret_gpa);
@@ -445,7 +422,7 @@ static struct kvm_vm *create_walk_vm(struct kvm_vcpu **vcpu, bool emulated,
 	*(uint64_t *)addr_gpa2hva(vm, TEST_GPA) = WALK_VALUE;
 	virt_pg_map(vm, WALK_GVA, TEST_GPA);
 	*table_gpa = pte_table_gpa(vm, WALK_GVA);
-	run_to_sync(*vcpu, 0);
+	memattr_run_to_sync(*vcpu, 0, __func__);
 	return vm;
 }
 

@@ -186,31 +186,6 @@ static void l1_guest_code(void *data)
 		l1_svm(data);
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage, const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	struct ucall uc;
-	int r = _vcpu_run(vcpu);
-
-	TEST_ASSERT(!r,
-		    "%s: KVM_RUN failed (errno %d) on the way to stage %lu: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
-		    what, errno, stage, exit_reason_str(run->exit_reason),
-		    run->memory_fault.gpa, run->memory_fault.flags);
-	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO,
-		    "%s: exit reason %s on the way to stage %lu", what,
-		    exit_reason_str(run->exit_reason), stage);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == stage, "%s: expected stage %lu, got %lu",
-			    what, stage, uc.args[1]);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("%s: unexpected ucall %lu", what, uc.cmd);
-	}
-}
-
 static uint64_t page_gpa(int page)
 {
 	return TEST_GPA + page * PAGE_SIZE;
@@ -235,8 +210,7 @@ static void l2_completes(struct kvm_vcpu *vcpu, enum l2_op op, int page,
 			 const char *what)
 {
 	start_op(vcpu, op, page);
-	run_to_sync(vcpu, 1, what);
-	run_to_sync(vcpu, 0, what);
+	memattr_finish_op(vcpu, what);
 }
 
 /* L2's @op on @page exits to the VMM as a denied @flags access to it. */
@@ -252,8 +226,22 @@ static void l2_exits(struct kvm_vcpu *vcpu, enum l2_op op, int page,
 static void clear_and_complete(struct kvm_vcpu *vcpu, int page, const char *what)
 {
 	memattr_set(vcpu->vm, page_gpa(page), PAGE_SIZE, 0);
-	run_to_sync(vcpu, 1, what);
-	run_to_sync(vcpu, 0, what);
+	memattr_finish_op(vcpu, what);
+}
+
+/*
+ * L2's write to the NO_WRITE @page exits and leaves it unchanged; once the
+ * VMM clears the attributes, the retried write lands.
+ */
+static void l2_write_exits_then_lands(struct kvm_vcpu *vcpu, int page,
+				      const char *what)
+{
+	l2_exits(vcpu, OP_WRITE, page, KVM_MEMORY_EXIT_FLAG_WRITE, what);
+	TEST_ASSERT(*page_data(vcpu->vm, page) == FILL_VALUE,
+		    "%s: the page was written", what);
+	clear_and_complete(vcpu, page, what);
+	TEST_ASSERT(*page_data(vcpu->vm, page) == WRITE_VALUE,
+		    "%s: the retried write did not land", what);
 }
 
 /* The entry of L2 gpa @l2_gpa in the nested EPT/NPT tables, created. */
@@ -365,7 +353,7 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, bool tdp,
 	*(uint8_t *)addr_gpa2hva(vm, page_gpa(PAGE_EXEC)) = RET_OPCODE;
 	*(uint8_t *)addr_gpa2hva(vm, page_gpa(PAGE_XO)) = RET_OPCODE;
 
-	run_to_sync(*vcpu, 0, "L1 starting L2");
+	memattr_run_to_sync(*vcpu, 0, "L1 starting L2");
 	return vm;
 }
 
@@ -381,12 +369,7 @@ static void test_l2_write(struct kvm_vcpu *vcpu)
 	const char *what = "L2 write to a NO_WRITE page";
 
 	memattr_set(vcpu->vm, page_gpa(PAGE_WRITE), PAGE_SIZE, NW);
-	l2_exits(vcpu, OP_WRITE, PAGE_WRITE, KVM_MEMORY_EXIT_FLAG_WRITE, what);
-	TEST_ASSERT(*page_data(vcpu->vm, PAGE_WRITE) == FILL_VALUE,
-		    "%s: the page was written", what);
-	clear_and_complete(vcpu, PAGE_WRITE, what);
-	TEST_ASSERT(*page_data(vcpu->vm, PAGE_WRITE) == WRITE_VALUE,
-		    "%s: the retried write did not land", what);
+	l2_write_exits_then_lands(vcpu, PAGE_WRITE, what);
 }
 
 /*
@@ -438,12 +421,7 @@ static void test_resync(struct kvm_vcpu *vcpu)
 	memattr_set(vcpu->vm, page_gpa(PAGE_RESYNC), PAGE_SIZE, NW);
 	l2_completes(vcpu, OP_READ, PAGE_RESYNC, "L2 read of a NO_WRITE page");
 	l2_completes(vcpu, OP_ASK_L1, PAGE_RESYNC, "L1 making its entry writable");
-	l2_exits(vcpu, OP_WRITE, PAGE_RESYNC, KVM_MEMORY_EXIT_FLAG_WRITE, what);
-	TEST_ASSERT(*page_data(vcpu->vm, PAGE_RESYNC) == FILL_VALUE,
-		    "%s: the page was written", what);
-	clear_and_complete(vcpu, PAGE_RESYNC, what);
-	TEST_ASSERT(*page_data(vcpu->vm, PAGE_RESYNC) == WRITE_VALUE,
-		    "%s: the retried write did not land", what);
+	l2_write_exits_then_lands(vcpu, PAGE_RESYNC, what);
 }
 
 static void run_cases(bool tdp)
