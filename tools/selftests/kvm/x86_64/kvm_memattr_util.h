@@ -143,6 +143,27 @@ static inline void memattr_finish_op(struct kvm_vcpu *vcpu, const char *what)
 }
 
 /*
+ * With @attributes on the page at @gpa (host address @hva), the next
+ * KVM_RUN exits for a denied @flag access to the page and leaves it
+ * unchanged; then the attributes are cleared, so that KVM_RUN retries.
+ */
+static inline void memattr_run_denied(struct kvm_vcpu *vcpu, uint64_t gpa,
+				      uint8_t *hva, uint64_t attributes,
+				      uint64_t flag, const char *what)
+{
+	static uint8_t before[PAGE_SIZE];
+	int r;
+
+	memattr_set(vcpu->vm, gpa, PAGE_SIZE, attributes);
+	memcpy(before, hva, PAGE_SIZE);
+	r = _vcpu_run(vcpu);
+	assert_memory_fault(vcpu, r, gpa, PAGE_SIZE, flag, what);
+	TEST_ASSERT(!memcmp(before, hva, PAGE_SIZE),
+		    "%s: the page changed although the access was denied", what);
+	memattr_set(vcpu->vm, gpa, PAGE_SIZE, 0);
+}
+
+/*
  * With @attributes on the page at @gpa (host address @hva), the op exits
  * for a denied @flag access to the page and leaves it unchanged; once the
  * attributes are cleared, KVM_RUN retries the op and it completes.
@@ -153,17 +174,8 @@ static inline void memattr_deny_then_complete(struct kvm_vcpu *vcpu, uint64_t op
 					      uint64_t attributes, uint64_t flag,
 					      const char *what)
 {
-	static uint8_t before[PAGE_SIZE];
-	int r;
-
-	memattr_set(vcpu->vm, gpa, PAGE_SIZE, attributes);
-	memcpy(before, hva, PAGE_SIZE);
 	memattr_start_op(vcpu->vm, op, arg, val);
-	r = _vcpu_run(vcpu);
-	assert_memory_fault(vcpu, r, gpa, PAGE_SIZE, flag, what);
-	TEST_ASSERT(!memcmp(before, hva, PAGE_SIZE),
-		    "%s: the page changed although the access was denied", what);
-	memattr_set(vcpu->vm, gpa, PAGE_SIZE, 0);
+	memattr_run_denied(vcpu, gpa, hva, attributes, flag, what);
 	memattr_finish_op(vcpu, what);
 }
 
