@@ -148,7 +148,7 @@ other_mmu_passes() {
 	tdp=npt
 	[ "$(kvm_vendor)" = kvm_intel ] && tdp=ept
 	tap_check "reload KVM with tdp_mmu=0" reload_kvm tdp_mmu=0 ""
-	run_pass "[$1, tdp_mmu=0]" "with-module with-module-tdp"
+	run_pass "[$1, tdp_mmu=0]" "with-module"
 	tap_check "reload KVM with $tdp=0" reload_kvm "" $tdp=0
 	run_pass "[$1, $tdp=0]" "with-module"
 	tap_check "reload KVM with defaults" reload_kvm "" ""
@@ -158,7 +158,7 @@ run_suite() {
 	suite_header
 	tap_check "load KVM" load_kvm
 	tap_check "insmod $MODULE" modprobe $MODULE
-	run_pass "[module]" "with-module with-module-tdp both"
+	run_pass "[module]" "with-module both"
 	other_mmu_passes module
 
 	tap_check "rmmod $MODULE" rmmod $MODULE
@@ -184,7 +184,7 @@ run_debug_suite() {
 	echo clear > /sys/kernel/debug/kmemleak
 	tap_check "load KVM" load_kvm
 	tap_check "insmod $MODULE" modprobe $MODULE
-	run_pass "[debug]" "with-module with-module-tdp"
+	run_pass "[debug]" "with-module"
 	other_mmu_passes debug
 	tap_check "rmmod $MODULE" rmmod $MODULE
 	tap_check "kmemleak finds no leak" kmemleak_clean
