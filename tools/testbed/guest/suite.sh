@@ -191,4 +191,3 @@ run_debug_suite() {
 	tap_check "kernel log clean" kernel_log_clean
 	echo "1..$TEST_NUM"
 }
-
