@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory attributes against the accesses KVM's Hyper-V emulation makes to
+ * guest memory for the guest: the write of the hypercall page when the guest
+ * enables it (WRMSR HV_X64_MSR_HYPERCALL), and the reads of the input of
+ * non-fast hypercalls that KVM handles itself (HvFlushVirtualAddressSpace,
+ * HvSendSyntheticClusterIpi).  Like the CPU's own accesses, a denied access
+ * ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and changes nothing,
+ * and KVM_RUN retries the instruction once the VMM relaxes the attributes.
+ * KVM's in-kernel hypercalls return only a status, never write an output
+ * page: there is no output case.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/kvm_memattr.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "hyperv.h"
+#include "test_util.h"
+#include "kvm_memattr_util.h"
+
+#define TEST_GPA	0xc0000000ull
+#define TEST_SLOT	10
+#define TEST_NPAGES	3
+
+/* The pages of TEST_SLOT, nothing else in each. */
+#define HYPERCALL_PAGE	0
+#define FLUSH_PAGE	1
+#define IPI_PAGE	2
+
+#define FILL_BYTE	0x5a
+
+#ifndef HV_X64_MSR_HYPERCALL_ENABLE
+#define HV_X64_MSR_HYPERCALL_ENABLE	BIT_ULL(0)
+#endif
+
+/* A vector KVM accepts for a synthetic IPI (HV_IPI_LOW_VECTOR is 0x10). */
+#define IPI_VECTOR	0x40
+
+struct hv_tlb_flush {
+	u64 address_space;
+	u64 flags;
+	u64 processor_mask;
+} __packed;
+
+struct hv_send_ipi {
+	u32 vector;
+	u32 reserved;
+	u64 cpu_mask;
+} __packed;
+
+enum guest_op {
+	OP_ENABLE_HYPERCALL_PAGE,
+	OP_HYPERCALL,
+};
+
+/*
+ * The guest's hypercalls are the vmcall of hyperv.h in its code, in slot 0;
+ * on AMD, KVM's emulator patches it to vmmcall there, in unprotected memory.
+ */
+static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
+{
+	uint64_t status;
+	uint8_t vector;
+
+	switch (op) {
+	case OP_ENABLE_HYPERCALL_PAGE:
+		wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+		vector = wrmsr_safe(HV_X64_MSR_HYPERCALL, arg);
+		__GUEST_ASSERT(!vector,
+			       "WRMSR(HV_X64_MSR_HYPERCALL, 0x%lx) took vector %u: KVM failed to write the hypercall page",
+			       arg, vector);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_HYPERCALL), arg);
+		break;
+	case OP_HYPERCALL:
+		vector = __hyperv_hypercall(arg, val, 0, &status);
+		__GUEST_ASSERT(!vector && (status & 0xffff) == HV_STATUS_SUCCESS,
+			       "Hypercall 0x%lx with input at 0x%lx: vector %u, status 0x%lx, expected success",
+			       arg, val, vector, status);
+		break;
+	}
+}
+
+static void guest_code(void)
+{
+	memattr_guest_loop(guest_run_op);
+}
+
+static uint64_t page_gpa(int page)
+{
+	return TEST_GPA + page * PAGE_SIZE;
+}
+
+static uint8_t *page_hva(struct kvm_vm *vm, int page)
+{
+	return addr_gpa2hva(vm, page_gpa(page));
+}
+
+/* A vCPU with Hyper-V CPUID, parked in its command loop. */
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
+	vcpu_set_hv_cpuid(*vcpu);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_NPAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_NPAGES);
+	memset(page_hva(vm, 0), FILL_BYTE, TEST_NPAGES * PAGE_SIZE);
+	memattr_run_to_sync(*vcpu, 0, "start");
+	return vm;
+}
+
+/*
+ * With @attributes on @page, the op exits for a denied @flag access to the
+ * page and leaves it unchanged; once the attributes are cleared, KVM_RUN
+ * retries the op and it completes.  A guest assertion on the way (the
+ * buggy kernel's #GP) is reported as such.
+ */
+static void deny_then_complete(struct kvm_vcpu *vcpu, enum guest_op op,
+			       uint64_t arg, uint64_t val, int page,
+			       uint64_t attributes, uint64_t flag,
+			       const char *what)
+{
+	static uint8_t before[PAGE_SIZE];
+	struct kvm_vm *vm = vcpu->vm;
+	struct ucall uc;
+	int r;
+
+	memattr_start_op(vm, op, arg, val);
+	memattr_set(vm, page_gpa(page), PAGE_SIZE, attributes);
+	memcpy(before, page_hva(vm, page), PAGE_SIZE);
+	r = _vcpu_run(vcpu);
+	if (!r && get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT(r, "%s: KVM_RUN returned 0 (exit reason %s) instead of a KVM_EXIT_MEMORY_FAULT: KVM accessed the protected page",
+		    what, exit_reason_str(vcpu->run->exit_reason));
+	assert_memory_fault(vcpu, r, page_gpa(page), PAGE_SIZE, flag, what);
+	TEST_ASSERT(!memcmp(before, page_hva(vm, page), PAGE_SIZE),
+		    "%s: the page changed although the access was denied", what);
+
+	memattr_set(vm, page_gpa(page), PAGE_SIZE, 0);
+	memattr_finish_op(vcpu, what);
+}
+
+static void enable_hypercall_page(struct kvm_vcpu *vcpu)
+{
+	memattr_start_op(vcpu->vm, OP_ENABLE_HYPERCALL_PAGE,
+			 page_gpa(HYPERCALL_PAGE) | HV_X64_MSR_HYPERCALL_ENABLE, 0);
+	memattr_finish_op(vcpu, "enable the hypercall page");
+}
+
+/*
+ * Case 1: the hypercall page.  WRMSR HV_X64_MSR_HYPERCALL with the enable
+ * bit makes KVM write "vmcall; ret" (AMD: vmmcall) to the page
+ * (kvm_hv_set_msr_pw(), kvm_vcpu_write_guest()).  On a NO_WRITE page:
+ * exit WRITE for the page, which stays as it was; once writable, the WRMSR
+ * is retried, completes and the page holds the sequence.  Buggy kernel: the
+ * guest accessor refuses the write silently, WRMSR fails and the guest takes
+ * #GP; no exit.
+ */
+static void test_hypercall_page(void)
+{
+	uint8_t expected[] = { 0x0f, 0x01, host_cpu_is_intel ? 0xc1 : 0xd9, 0xc3 };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	uint8_t *hva;
+	int i;
+
+	vm = create_vm(&vcpu);
+	hva = page_hva(vm, HYPERCALL_PAGE);
+	deny_then_complete(vcpu, OP_ENABLE_HYPERCALL_PAGE,
+			   page_gpa(HYPERCALL_PAGE) | HV_X64_MSR_HYPERCALL_ENABLE,
+			   0, HYPERCALL_PAGE, NW, KVM_MEMORY_EXIT_FLAG_WRITE,
+			   "HV_X64_MSR_HYPERCALL at a NO_WRITE page");
+	TEST_ASSERT(!memcmp(hva, expected, sizeof(expected)),
+		    "The retried WRMSR should write %s; ret to the hypercall page, found %02x %02x %02x %02x",
+		    host_cpu_is_intel ? "vmcall" : "vmmcall",
+		    hva[0], hva[1], hva[2], hva[3]);
+	for (i = sizeof(expected); i < PAGE_SIZE; i++)
+		TEST_ASSERT(hva[i] == FILL_BYTE,
+			    "Byte %d of the hypercall page is 0x%x, expected the fill 0x%x",
+			    i, hva[i], FILL_BYTE);
+	kvm_vm_free(vm);
+	pr_info("Hypercall page: enabling it on a NO_WRITE page exits WRITE and writes nothing; retried, it writes %s; ret\n",
+		host_cpu_is_intel ? "vmcall" : "vmmcall");
+}
+
+/*
+ * Case 2: the input of non-fast hypercalls, which KVM reads from the gpa in
+ * rdx (kvm_hv_flush_tlb(), kvm_hv_send_ipi(): kvm_read_guest()).  With the
+ * input page no-access: exit READ for the page; once allowed, the hypercall
+ * is retried and succeeds.  Buggy kernel: the uncached read accessor is not
+ * checked, KVM reads the page and the hypercall succeeds without an exit.
+ */
+static void test_hypercall_input(void)
+{
+	struct hv_tlb_flush *flush;
+	struct hv_send_ipi *ipi;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = create_vm(&vcpu);
+	enable_hypercall_page(vcpu);
+
+	/* 2a: HvFlushVirtualAddressSpace, all processors and address spaces. */
+	flush = (struct hv_tlb_flush *)page_hva(vm, FLUSH_PAGE);
+	flush->address_space = 0;
+	flush->flags = HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
+	flush->processor_mask = 0;
+	deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
+			   page_gpa(FLUSH_PAGE), FLUSH_PAGE, NR | NW | NX,
+			   KVM_MEMORY_EXIT_FLAG_READ,
+			   "HvFlushVirtualAddressSpace with its input in a no-access page");
+	pr_info("Hypercall input: HvFlushVirtualAddressSpace from a no-access page exits READ, succeeds once allowed\n");
+
+	/* 2b: HvSendSyntheticClusterIpi to no vCPU: KVM returns success. */
+	ipi = (struct hv_send_ipi *)page_hva(vm, IPI_PAGE);
+	ipi->vector = IPI_VECTOR;
+	ipi->reserved = 0;
+	ipi->cpu_mask = 0;
+	deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_SEND_IPI,
+			   page_gpa(IPI_PAGE), IPI_PAGE, NR | NW | NX,
+			   KVM_MEMORY_EXIT_FLAG_READ,
+			   "HvSendSyntheticClusterIpi with its input in a no-access page");
+	pr_info("Hypercall input: HvSendSyntheticClusterIpi from a no-access page exits READ, succeeds once allowed\n");
+	kvm_vm_free(vm);
+}
+
+/*
+ * Runs both cases, or those whose numbers are given as arguments (to see
+ * case 2 fail on a kernel where case 1 fails too).
+ */
+int main(int argc, char *argv[])
+{
+	bool run[2] = { argc < 2, argc < 2 };
+	struct kvm_vm *vm;
+	int i, n;
+
+	for (i = 1; i < argc; i++) {
+		n = atoi_positive("Case number", argv[i]);
+		TEST_ASSERT(n <= ARRAY_SIZE(run), "No case %d", n);
+		run[n - 1] = true;
+	}
+
+	vm = vm_create_barebones();
+	TEST_REQUIRE(memattr_supported(vm) & NW);
+	kvm_vm_free(vm);
+	TEST_ASSERT(kvm_has_cap(KVM_CAP_SYS_HYPERV_CPUID) &&
+		    kvm_has_cap(KVM_CAP_HYPERV_TLBFLUSH) &&
+		    kvm_has_cap(KVM_CAP_HYPERV_SEND_IPI),
+		    "KVM should emulate Hyper-V (CONFIG_KVM_HYPERV) with TLB flush and IPI hypercalls");
+
+	if (run[0])
+		test_hypercall_page();
+	if (run[1])
+		test_hypercall_input();
+	return 0;
+}

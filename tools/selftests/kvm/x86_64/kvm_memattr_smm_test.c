@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory attributes against the accesses KVM makes to SMRAM for the guest:
+ * the state save at SMI entry, which KVM writes to SMBASE + 0xfe00..0xffff
+ * through its host mapping, and the state load of RSM, which KVM's emulator
+ * reads from there.  The state save that may not write its page, or the RSM
+ * that may not read it, ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page
+ * and changes nothing: the SMI stays pending (resp. the vCPU stays in SMM at
+ * the RSM), and KVM_RUN delivers it (resp. retries the RSM) once allowed.
+ *
+ * The SMM setup is upstream smm_test.c's: SMRAM is a memslot of SMM's own
+ * address space at SMRAM_GPA, SMBASE is moved there, and the host injects
+ * the SMI with KVM_SET_VCPU_EVENTS.  Nothing here depends on the CPU vendor
+ * or on the MMU.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/kvm_memattr.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "kvm_memattr_util.h"
+
+#define SMRAM_GPA		0x1000000ull
+#define SMRAM_SIZE		0x10000
+#define SMRAM_PAGES		(SMRAM_SIZE / PAGE_SIZE)
+/* Slot 1 of address space 1, the one KVM uses while the vCPU is in SMM. */
+#define SMRAM_MEMSLOT		((1 << 16) | 1)
+
+/* SMBASE = SMRAM_GPA: the handler runs at SMBASE + 0x8000 (CS base SMBASE). */
+#define HANDLER_OFFSET		0x8000
+/* The state-save area, SMBASE + 0xfe00..0xffff, and its page. */
+#define SAVE_AREA_OFFSET	0xfe00
+#define SAVE_PAGE_OFFSET	0xf000
+#define SAVE_GPA		(SMRAM_GPA + SAVE_PAGE_OFFSET)
+/* The SMBASE field of the (64-bit) state-save map. */
+#define SAVED_SMBASE_OFFSET	0xff00
+
+#define SYNC_PORT		0xe
+#define SMRAM_STAGE		0xfe
+#define FILL_BYTE		0x5a
+
+/*
+ * The SMI handler, entered in a real-mode-like state with CS base SMBASE:
+ * it reports to the host with an IN from SYNC_PORT, then returns.
+ */
+static const uint8_t smi_handler[] = {
+	0xb0, SMRAM_STAGE,	/* mov $SMRAM_STAGE, %al */
+	0xe4, SYNC_PORT,	/* in $SYNC_PORT, %al */
+	0x0f, 0xaa,		/* rsm */
+};
+#define RSM_OFFSET		4
+
+/* Reports one stage after the other: an SMI must not break the count. */
+static void guest_code(void)
+{
+	uint64_t stage;
+
+	for (stage = 0;; stage++)
+		GUEST_SYNC(stage);
+}
+
+static struct kvm_vm *vm;
+static struct kvm_vcpu *vcpu;
+/* The last stage the guest reported, and its system registers then. */
+static uint64_t stage;
+static struct kvm_sregs sregs_at_stage;
+
+static uint8_t *smram_hva(uint64_t offset)
+{
+	return (uint8_t *)addr_gpa2hva(vm, SMRAM_GPA) + offset;
+}
+
+static bool save_page_filled(void)
+{
+	const uint8_t *p = smram_hva(SAVE_PAGE_OFFSET);
+	int i;
+
+	for (i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != FILL_BYTE)
+			return false;
+	return true;
+}
+
+static void assert_smm_events(uint8_t pending, uint8_t smm, const char *what)
+{
+	struct kvm_vcpu_events events;
+
+	vcpu_events_get(vcpu, &events);
+	TEST_ASSERT(events.smi.pending == pending && events.smi.smm == smm,
+		    "%s: SMI pending %u, in SMM %u; expected pending %u, in SMM %u",
+		    what, events.smi.pending, events.smi.smm, pending, smm);
+}
+
+/*
+ * The vCPU is still in the state it had at the guest's last GUEST_SYNC.
+ * CR0.ET is left out: RSM sets it under shadow paging (ET is fixed to 1 on
+ * CPUs since the 486), with or without attributes.
+ */
+static void assert_sregs_unchanged(const char *what)
+{
+	struct kvm_sregs s;
+
+	vcpu_sregs_get(vcpu, &s);
+	TEST_ASSERT((s.cr0 | X86_CR0_ET) == (sregs_at_stage.cr0 | X86_CR0_ET) &&
+		    s.cr3 == sregs_at_stage.cr3 &&
+		    s.cr4 == sregs_at_stage.cr4 && s.efer == sregs_at_stage.efer &&
+		    s.cs.selector == sregs_at_stage.cs.selector &&
+		    s.cs.base == sregs_at_stage.cs.base &&
+		    s.ss.selector == sregs_at_stage.ss.selector,
+		    "%s: CR0 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx CS 0x%x (base 0x%llx) SS 0x%x; expected 0x%llx 0x%llx 0x%llx 0x%llx 0x%x (0x%llx) 0x%x",
+		    what, s.cr0, s.cr3, s.cr4, s.efer, s.cs.selector, s.cs.base,
+		    s.ss.selector, sregs_at_stage.cr0, sregs_at_stage.cr3,
+		    sregs_at_stage.cr4, sregs_at_stage.efer,
+		    sregs_at_stage.cs.selector, sregs_at_stage.cs.base,
+		    sregs_at_stage.ss.selector);
+}
+
+/*
+ * KVM_RUN goes on to the guest's next GUEST_SYNC, outside SMM, with the
+ * system registers it had at the previous one (RSM restored them).
+ */
+static void run_to_next_sync(const char *what)
+{
+	memattr_run_to_sync(vcpu, ++stage, what);
+	assert_smm_events(0, 0, what);
+	assert_sregs_unchanged(what);
+}
+
+static void create_vm(void)
+{
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMRAM_GPA,
+				    SMRAM_MEMSLOT, SMRAM_PAGES, 0);
+	TEST_ASSERT(vm_phy_pages_alloc(vm, SMRAM_PAGES, SMRAM_GPA, SMRAM_MEMSLOT) ==
+		    SMRAM_GPA, "Could not allocate SMRAM's guest physical addresses");
+	memset(smram_hva(0), 0, SMRAM_SIZE);
+	memcpy(smram_hva(HANDLER_OFFSET), smi_handler, sizeof(smi_handler));
+	vcpu_set_msr(vcpu, MSR_IA32_SMBASE, SMRAM_GPA);
+
+	stage = 0;
+	memattr_run_to_sync(vcpu, stage, "start");
+	vcpu_sregs_get(vcpu, &sregs_at_stage);
+	assert_smm_events(0, 0, "start");
+}
+
+/*
+ * The guest is at a GUEST_SYNC: fill the state-save page, so that the
+ * state save shows, and make an SMI pending, as smm_test.c's inject_smi().
+ */
+static void inject_smi(void)
+{
+	struct kvm_vcpu_events events;
+
+	memset(smram_hva(SAVE_PAGE_OFFSET), FILL_BYTE, PAGE_SIZE);
+	vcpu_events_get(vcpu, &events);
+	events.smi.pending = 1;
+	events.flags |= KVM_VCPUEVENT_VALID_SMM;
+	vcpu_events_set(vcpu, &events);
+}
+
+/*
+ * KVM_RUN delivers the SMI: KVM writes the state-save area and the handler
+ * reports to the host from SMM, with CS based at SMBASE.
+ */
+static void run_to_handler(const char *what)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint32_t saved_smbase;
+	int r;
+
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(!r,
+		    "%s: KVM_RUN failed (errno %d) on the way to the SMI handler: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
+		    what, errno, exit_reason_str(run->exit_reason),
+		    run->memory_fault.gpa, run->memory_fault.flags);
+	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO && run->io.port == SYNC_PORT &&
+		    run->io.direction == KVM_EXIT_IO_IN,
+		    "%s: expected the SMI handler's IN from port 0x%x, got exit %s (port 0x%x)",
+		    what, SYNC_PORT, exit_reason_str(run->exit_reason),
+		    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0);
+	vcpu_regs_get(vcpu, &regs);
+	vcpu_sregs_get(vcpu, &sregs);
+	TEST_ASSERT((regs.rax & 0xff) == SMRAM_STAGE && sregs.cs.base == SMRAM_GPA,
+		    "%s: IN from port 0x%x with AL 0x%llx, CS base 0x%llx: not the SMI handler",
+		    what, SYNC_PORT, regs.rax & 0xff, sregs.cs.base);
+	assert_smm_events(0, 1, what);
+
+	memcpy(&saved_smbase, smram_hva(SAVED_SMBASE_OFFSET), sizeof(saved_smbase));
+	TEST_ASSERT(saved_smbase == SMRAM_GPA,
+		    "%s: SMI entry saved SMBASE 0x%x in the state-save area, expected 0x%llx",
+		    what, saved_smbase, SMRAM_GPA);
+}
+
+/*
+ * Case 1, the control: with the attributes at 0, an SMI enters SMM at the
+ * relocated SMBASE and RSM returns, twice; this proves the setup.
+ */
+static bool test_control(void)
+{
+	int i;
+
+	create_vm();
+	for (i = 0; i < 2; i++) {
+		inject_smi();
+		run_to_handler("SMI with no attributes");
+		run_to_next_sync("RSM with no attributes");
+	}
+	kvm_vm_free(vm);
+	pr_info("Control: with the attributes at 0, SMIs save the state at SMBASE 0x%llx, run the handler and RSM back\n",
+		SMRAM_GPA);
+	return true;
+}
+
+/*
+ * Case 2: SMI entry, whose state save KVM writes with kvm_vcpu_write_guest()
+ * to SMBASE + 0xfe00, a page the guest may not write.  Fixed kernel: KVM_RUN
+ * exits WRITE for the state-save page, writes nothing, leaves the SMI
+ * pending and the vCPU outside SMM, as often as it is run; once the page is
+ * writable, KVM_RUN delivers the SMI.  Buggy kernel: the write is refused
+ * silently and enter_smm() kills the VM (KVM_RUN fails with EIO), or,
+ * without the refusal, the page is written.
+ */
+static bool test_smi_entry(void)
+{
+	const char *what = "SMI entry, state save to a NO_WRITE page";
+	int i, r;
+
+	create_vm();
+	memattr_set(vm, SAVE_GPA, PAGE_SIZE, NW);
+	inject_smi();
+	for (i = 0; i < 2; i++) {
+		r = _vcpu_run(vcpu);
+		assert_memory_fault(vcpu, r, SAVE_GPA, PAGE_SIZE,
+				    KVM_MEMORY_EXIT_FLAG_WRITE, what);
+		assert_smm_events(1, 0, what);
+		assert_sregs_unchanged(what);
+		TEST_ASSERT(save_page_filled(),
+			    "%s: the state-save page changed although its write was denied",
+			    what);
+	}
+
+	memattr_set(vm, SAVE_GPA, PAGE_SIZE, 0);
+	run_to_handler("SMI entry once the state-save page is writable");
+	run_to_next_sync("RSM after the SMI delivered late");
+	kvm_vm_free(vm);
+	pr_info("SMI entry: a NO_WRITE state-save page exits WRITE at 0x%llx with the SMI kept pending, and the SMI is delivered once writable\n",
+		SAVE_GPA);
+	return true;
+}
+
+/*
+ * Case 3: RSM, whose emulation reads the state back with
+ * kvm_vcpu_read_guest() from SMBASE + 0xfe00, a page the guest may not
+ * read (no access: accepted on every VM).  The page is protected while the
+ * handler is stopped at its IN, before its RSM.  Fixed kernel: KVM_RUN exits
+ * READ for the state-save page, the vCPU stays in SMM at the RSM, as often
+ * as it is run; once readable, KVM_RUN retries the RSM and the guest goes on
+ * where the SMI stopped it.  Buggy kernel: the read is not checked, RSM
+ * loads the protected state and completes without an exit.
+ */
+static bool test_rsm(void)
+{
+	const char *what = "RSM from a no-access state-save page";
+	uint8_t before[PAGE_SIZE];
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int i, r;
+
+	create_vm();
+	inject_smi();
+	run_to_handler("SMI before the protected RSM");
+
+	memattr_set(vm, SAVE_GPA, PAGE_SIZE, NR | NW | NX);
+	memcpy(before, smram_hva(SAVE_PAGE_OFFSET), PAGE_SIZE);
+	for (i = 0; i < 2; i++) {
+		r = _vcpu_run(vcpu);
+		assert_memory_fault(vcpu, r, SAVE_GPA, PAGE_SIZE,
+				    KVM_MEMORY_EXIT_FLAG_READ, what);
+		assert_smm_events(0, 1, what);
+		vcpu_regs_get(vcpu, &regs);
+		vcpu_sregs_get(vcpu, &sregs);
+		TEST_ASSERT(regs.rip == HANDLER_OFFSET + RSM_OFFSET &&
+			    sregs.cs.base == SMRAM_GPA,
+			    "%s: the vCPU should be at the handler's RSM (RIP 0x%x, CS base 0x%llx), is at RIP 0x%llx, CS base 0x%llx",
+			    what, HANDLER_OFFSET + RSM_OFFSET, SMRAM_GPA,
+			    regs.rip, sregs.cs.base);
+		TEST_ASSERT(!memcmp(before, smram_hva(SAVE_PAGE_OFFSET), PAGE_SIZE),
+			    "%s: the state-save page changed", what);
+	}
+
+	memattr_set(vm, SAVE_GPA, PAGE_SIZE, 0);
+	run_to_next_sync("RSM once the state-save page is readable");
+	kvm_vm_free(vm);
+	pr_info("RSM: a no-access state-save page exits READ at 0x%llx with the vCPU kept in SMM at the RSM, and RSM completes once readable\n",
+		SAVE_GPA);
+	return true;
+}
+
+/*
+ * Runs every case, or those whose numbers are given as arguments (to see
+ * one case fail on a kernel where an earlier one fails too).
+ */
+int main(int argc, char *argv[])
+{
+	static const struct {
+		const char *name;
+		bool (*run)(void);
+	} cases[] = {
+		{ "1. SMI and RSM without attributes (control)", test_control },
+		{ "2. SMI entry, state save to a NO_WRITE page", test_smi_entry },
+		{ "3. RSM, state load from a no-access page", test_rsm },
+	};
+	bool selected[ARRAY_SIZE(cases)];
+	struct kvm_vm *barebones;
+	int i, n;
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_SMM));
+	barebones = vm_create_barebones();
+	TEST_REQUIRE(memattr_supported(barebones) & NW);
+	kvm_vm_free(barebones);
+
+	pr_info("MMU: %s; SMBASE 0x%llx, state-save page 0x%llx, handler at 0x%llx\n",
+		!kvm_is_tdp_enabled() ? "shadow paging" :
+		get_kvm_param_bool("tdp_mmu") ? "TDP MMU" : "legacy MMU",
+		SMRAM_GPA, SAVE_GPA, SMRAM_GPA + HANDLER_OFFSET);
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		selected[i] = argc < 2;
+	for (i = 1; i < argc; i++) {
+		n = atoi_positive("Case number", argv[i]);
+		TEST_ASSERT(n <= ARRAY_SIZE(cases), "No case %d", n);
+		selected[n - 1] = true;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!selected[i])
+			continue;
+		pr_info("%s: %s\n", cases[i].name,
+			cases[i].run() ? "passed" : "not applicable");
+	}
+	return 0;
+}
