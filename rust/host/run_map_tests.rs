@@ -130,6 +130,60 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Blocks of 2, 8 and 32 pages stand in for KVM's huge pages.
+    #[test]
+    fn block_attributes_match_a_page_model(sets in prop::collection::vec(set_strategy(), 1..20),
+                                           gfn in 0..PAGES,
+                                           block_orders in 0..64u32) {
+        let block_orders = block_orders & 0b10_1010;
+        let mut map = Map::default();
+        let mut model = [0u64; PAGES as usize];
+        for (first, last, attributes) in sets {
+            model_set(&mut model, first, last, attributes);
+            map.set(first, last, attributes);
+        }
+        let (attributes, uniform) = block_attributes(&map, gfn, block_orders);
+        prop_assert_eq!(attributes, model[gfn as usize]);
+        for order in (0..6).filter(|order| block_orders & (1 << order) != 0) {
+            let first = gfn & !((1 << order) - 1);
+            let is_uniform = (first..first + (1 << order))
+                .all(|g| model[g as usize] == model[gfn as usize]);
+            prop_assert_eq!(uniform & (1 << order) != 0, is_uniform, "order {}", order);
+        }
+        prop_assert_eq!(uniform & !block_orders, 0);
+    }
+}
+
+proptest! {
+    #[test]
+    fn change_of_matches_a_page_model(sets in prop::collection::vec(set_strategy(), 1..20),
+                                      (first, last, attributes) in set_strategy()) {
+        let mut map = Map::default();
+        let mut model = [0u64; PAGES as usize];
+        for (first, last, attributes) in sets {
+            model_set(&mut model, first, last, attributes);
+            map.set(first, last, attributes);
+        }
+        let old = &model[first as usize..=last as usize];
+        let expected = SetChange {
+            changes: old.iter().any(|&a| a != attributes),
+            narrows: old.iter().any(|&a| attributes & !a != 0),
+        };
+        prop_assert_eq!(change_of(&map, first, last, attributes), expected);
+    }
+}
+
+#[test]
+fn block_attributes_of_the_top_block() {
+    let mut map = Map::default();
+    map.set(MAX_GFN, MAX_GFN, 1);
+    // The last block of the address space: no overflow, and no run in it.
+    assert_eq!(block_attributes(&map, u64::MAX, 1 << 31), (0, 1 << 31));
+    assert_eq!(block_attributes(&map, MAX_GFN, 1 << 9), (1, 0));
+    assert_eq!(block_attributes(&map, 0, 1 << 31), (0, 1 << 31));
+}
+
 #[test]
 fn a_set_costs_runs_not_pages() {
     let mut map = Map::default();

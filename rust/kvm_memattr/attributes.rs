@@ -146,7 +146,15 @@ pub(crate) struct FaultVerdict {
 }
 
 /// Decides a guest access (one `ACCESS_*` bit) to a page with `attributes`.
+#[inline]
 pub(crate) const fn fault_verdict(attributes: u64, access: u32, caps: VmCaps) -> FaultVerdict {
+    // Most pages have no attributes: every access allowed, every right.
+    if attributes == 0 {
+        return FaultVerdict {
+            leaf: ACCESS_READ | ACCESS_WRITE | ACCESS_EXEC,
+            exit_flags: 0,
+        };
+    }
     let exit_flags = if Access::of(attributes).bits() & access != 0 {
         0
     } else if access & ACCESS_EXEC != 0 {

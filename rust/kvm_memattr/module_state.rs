@@ -3,9 +3,10 @@
 //! The loaded module: the provider KVM calls for the VMs bound to it.
 
 use crate::{
-    attributes::{self, fault_verdict, FaultVerdict, VmCaps},
+    attributes::{self, fault_verdict, VmCaps},
     get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
-    provider::{Provider, Registration, VmInfo},
+    provider::{AccessDecision, Provider, Registration, VmInfo},
+    run_map::SetChange,
     uapi::KVM_CAP_MEMORY_ATTRIBUTES_EMULATED,
     vm::VmContext,
 };
@@ -46,7 +47,7 @@ impl Provider for KvmMemattr {
         start >= end || vm.store.range_has(start, end - 1, mask, value)
     }
 
-    fn prepare_set(vm: &VmContext, start: u64, end: u64, value: u64) -> Result {
+    fn prepare_set(vm: &VmContext, start: u64, end: u64, value: u64) -> Result<SetChange> {
         // KVM passes a non-empty range of a 64-bit address (see range.rs).
         if start >= end {
             return Err(EINVAL);
@@ -54,12 +55,19 @@ impl Provider for KvmMemattr {
         vm.store.prepare_set(start, end - 1, value)
     }
 
-    fn commit_set(vm: &VmContext, start: u64, end: u64, value: u64) {
-        vm.store.commit_set(start, end - 1, value)
+    fn commit_set(vm: &VmContext, start: u64, end: u64, value: u64) -> bool {
+        vm.store.commit_set(start, end - 1, value);
+        !vm.store.is_empty()
     }
 
-    fn fault_access(vm: &VmContext, gfn: u64, access: u32) -> FaultVerdict {
-        fault_verdict(vm.store.get(gfn), access, vm.caps())
+    // Inlined into the callback: this is the page fault's path.
+    #[inline]
+    fn fault_access(vm: &VmContext, gfn: u64, access: u32, block_orders: u32) -> AccessDecision {
+        let (attributes, uniform_orders) = vm.store.block_attributes(gfn, block_orders);
+        AccessDecision {
+            verdict: fault_verdict(attributes, access, vm.caps()),
+            uniform_orders,
+        }
     }
 
     fn vm_ioctl(vm: &VmContext, cmd: u32, arg: usize) -> Result<isize> {

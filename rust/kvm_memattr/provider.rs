@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/kvm_memattr_ops.h`](srctree/include/linux/kvm_memattr_ops.h)
 
-use crate::attributes::FaultVerdict;
+use crate::{attributes::FaultVerdict, run_map::SetChange};
 use core::{
     ffi::{c_int, c_uint, c_void},
     marker::PhantomData,
@@ -58,15 +58,19 @@ pub(crate) trait Provider {
         attributes: u64,
     ) -> bool;
 
-    /// Allocates what setting the range needs, changing nothing visible.
-    fn prepare_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result;
+    /// Allocates what setting the range needs, changing nothing visible,
+    /// and tells what the change does.
+    fn prepare_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result<SetChange>;
 
     /// Makes the change that [`Provider::prepare_set`] prepared visible.
-    fn commit_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64);
+    /// Returns whether some page of the VM has attributes afterwards.
+    fn commit_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> bool;
 
     /// Decides a guest access (one `ACCESS_*` bit) to `gfn`, made by the
-    /// CPU (a fault) or by KVM's emulator.
-    fn fault_access(vm: &Self::Vm, gfn: u64, access: u32) -> FaultVerdict;
+    /// CPU (a fault), by KVM's emulator or by KVM for the guest, and tells
+    /// which of the blocks around `gfn` in `block_orders` (bit k: the
+    /// naturally aligned 2^k pages) share its attributes.
+    fn fault_access(vm: &Self::Vm, gfn: u64, access: u32, block_orders: u32) -> AccessDecision;
 
     /// A VM ioctl that KVM does not know; `ENOTTY` if the provider does not
     /// know it either.
@@ -79,6 +83,30 @@ pub(crate) trait Provider {
     /// `KVM_ENABLE_CAP` for a capability that KVM does not know; `ENOTTY` if
     /// the provider does not know it either.
     fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4]) -> Result;
+}
+
+/// `KVM_MEMATTR_SET_CHANGES` and `KVM_MEMATTR_SET_NARROWS` of
+/// `include/linux/kvm_memattr_ops.h` (function-like macros, which bindgen
+/// does not translate).
+const SET_CHANGES: c_int = 1 << 0;
+const SET_NARROWS: c_int = 1 << 1;
+
+/// What `prepare_set` returns to KVM for `change`.
+fn set_change_flags(change: SetChange) -> c_int {
+    match change {
+        SetChange { changes: false, .. } => 0,
+        SetChange { narrows: false, .. } => SET_CHANGES,
+        SetChange { narrows: true, .. } => SET_CHANGES | SET_NARROWS,
+    }
+}
+
+/// A provider's answer about a guest access.
+pub(crate) struct AccessDecision {
+    /// What KVM does with the access.
+    pub(crate) verdict: FaultVerdict,
+    /// The blocks asked about whose pages all have the attributes of the
+    /// page accessed: KVM may map it with a leaf of their size.
+    pub(crate) uniform_orders: u32,
 }
 
 /// A provider registered with KVM.
@@ -238,7 +266,7 @@ impl<T: Provider> Registration<T> {
     ) -> c_int {
         // SAFETY: KVM passes the `priv` of a live bound VM.
         let vm = unsafe { Self::vm(vm_priv) };
-        from_result(|| T::prepare_set(&vm, start, end, attributes).map(|()| 0))
+        from_result(|| T::prepare_set(&vm, start, end, attributes).map(set_change_flags))
     }
 
     /// # Safety
@@ -249,26 +277,26 @@ impl<T: Provider> Registration<T> {
         start: u64,
         end: u64,
         attributes: u64,
-    ) {
+    ) -> bool {
         // SAFETY: KVM passes the `priv` of a live bound VM.
         T::commit_set(unsafe { &Self::vm(vm_priv) }, start, end, attributes)
     }
 
     /// # Safety
     ///
-    /// Only KVM calls this, for a bound VM (see [`Self::vm`]), with
-    /// `exit_flags` valid for writes.
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]), with `a`
+    /// valid for reads and writes and not accessed by anyone else meanwhile.
     unsafe extern "C" fn fault_access_callback(
         vm_priv: *mut c_void,
-        gfn: u64,
-        access: u32,
-        exit_flags: *mut u64,
+        a: *mut bindings::kvm_memattr_access,
     ) -> u32 {
+        // SAFETY: KVM passes an exclusive, valid `struct kvm_memattr_access`.
+        let a = unsafe { &mut *a };
         // SAFETY: KVM passes the `priv` of a live bound VM.
-        let verdict = T::fault_access(unsafe { &Self::vm(vm_priv) }, gfn, access);
-        // SAFETY: KVM passes an `exit_flags` valid for writes.
-        unsafe { *exit_flags = verdict.exit_flags };
-        verdict.leaf
+        let decision = T::fault_access(unsafe { &Self::vm(vm_priv) }, a.gfn, a.access, a.block_orders);
+        a.exit_flags = decision.verdict.exit_flags;
+        a.block_orders = decision.uniform_orders;
+        decision.verdict.leaf
     }
 
     /// # Safety

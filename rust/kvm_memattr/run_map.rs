@@ -48,6 +48,37 @@ pub(crate) trait RunLookup {
     fn next_run(&self, gfn: u64) -> Option<(u64, Run)>;
 }
 
+/// A lookup and its answer: `(gfn, next_run(gfn))`.
+type Answer = (u64, Option<(u64, Run)>);
+
+/// A [`RunLookup`] that remembers its last two answers: planning a change
+/// asks about the gfns at the edges of the range more than once.
+pub(crate) struct LastLookups<'a, M: RunLookup> {
+    map: &'a M,
+    answers: core::cell::Cell<[Option<Answer>; 2]>,
+}
+
+impl<'a, M: RunLookup> LastLookups<'a, M> {
+    pub(crate) fn new(map: &'a M) -> Self {
+        Self {
+            map,
+            answers: core::cell::Cell::new([None; 2]),
+        }
+    }
+}
+
+impl<M: RunLookup> RunLookup for LastLookups<'_, M> {
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
+        let [newer, older] = self.answers.get();
+        if let Some((_, answer)) = [newer, older].into_iter().flatten().find(|(g, _)| *g == gfn) {
+            return answer;
+        }
+        let answer = self.map.next_run(gfn);
+        self.answers.set([Some((gfn, answer)), newer]);
+        answer
+    }
+}
+
 /// The attributes of `gfn`, and the last gfn up to `limit` that shares them.
 pub(crate) fn attributes_at(map: &impl RunLookup, gfn: u64, limit: u64) -> (u64, u64) {
     match map.next_run(gfn) {
@@ -55,6 +86,25 @@ pub(crate) fn attributes_at(map: &impl RunLookup, gfn: u64, limit: u64) -> (u64,
         Some((_, run)) => (0, (run.start - 1).min(limit)),
         None => (0, limit),
     }
+}
+
+/// The attributes of `gfn`, and which of the naturally aligned blocks around
+/// it in `block_orders` (bit k: the block of 2^k pages) have them on every
+/// page.  Blocks are tried from the largest, one lookup each: the first
+/// uniform one answers for the smaller ones too.
+pub(crate) fn block_attributes(map: &impl RunLookup, gfn: u64, block_orders: u32) -> (u64, u32) {
+    let mut untried = block_orders;
+    while untried != 0 {
+        let order = u32::BITS - 1 - untried.leading_zeros();
+        let first = gfn & !((1 << order) - 1);
+        let last = gfn | ((1 << order) - 1);
+        let (attributes, stretch_last) = attributes_at(map, first, last);
+        if stretch_last == last {
+            return (attributes, block_orders & (u32::MAX >> (u32::BITS - 1 - order)));
+        }
+        untried &= !(1 << order);
+    }
+    (attributes_at(map, gfn, gfn).0, 0)
 }
 
 /// Whether the bits in `mask` of every page of `first..=last` equal
@@ -76,6 +126,32 @@ pub(crate) fn range_has(
             return true;
         }
         gfn = run_last + 1;
+    }
+}
+
+/// What setting a range to new attributes does to the pages of the range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SetChange {
+    /// Some page gets different attributes.
+    pub(crate) changes: bool,
+    /// Some page gets a bit it did not have: an access allowed before may
+    /// be denied after.
+    pub(crate) narrows: bool,
+}
+
+/// What setting `first..=last` to `attributes` changes.  Visits the runs of
+/// the range until both answers are known.
+pub(crate) fn change_of(map: &impl RunLookup, first: u64, last: u64, attributes: u64) -> SetChange {
+    let mut change = SetChange::default();
+    let mut gfn = first;
+    loop {
+        let (old, stretch_last) = attributes_at(map, gfn, last);
+        change.changes |= old != attributes;
+        change.narrows |= attributes & !old != 0;
+        if stretch_last == last || change.narrows {
+            return change;
+        }
+        gfn = stretch_last + 1;
     }
 }
 

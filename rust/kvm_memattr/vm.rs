@@ -30,6 +30,7 @@ impl VmContext {
     }
 
     /// What the VM can do now.
+    #[inline]
     pub(crate) fn caps(&self) -> VmCaps {
         VmCaps {
             // Pairs with the store in `enable_emulated_writes()`.

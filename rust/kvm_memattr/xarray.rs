@@ -60,12 +60,18 @@ impl IntXArray {
     /// The entry with the lowest index at or after `index`, as
     /// `(index, value)`.  Reserved entries are skipped.
     pub(crate) fn next(&self, index: u64) -> Option<(u64, u64)> {
+        self.next_in(index, u64::MAX)
+    }
+
+    /// As [`Self::next`], for an entry at an index up to `max`: the search
+    /// stops there, instead of scanning on to the next entry.
+    pub(crate) fn next_in(&self, index: u64, max: u64) -> Option<(u64, u64)> {
         let mut found = index as usize;
         // SAFETY: By the type invariant, `self.xa` is initialised, and
         // `found` is valid for reads and writes.  `xa_find()` takes the RCU
         // read lock itself and skips reserved entries.
         let entry = unsafe {
-            bindings::xa_find(self.as_ptr(), &mut found, usize::MAX, bindings::XA_PRESENT)
+            bindings::xa_find(self.as_ptr(), &mut found, max as usize, bindings::XA_PRESENT)
         };
         if entry.is_null() {
             return None;
