@@ -51,9 +51,14 @@ check: initramfs initramfs-debug
 run: initramfs
 	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) run build/run-$(CPU).log
 
-# Benchmarks against upstream KVM, in one boot; prints tables (CPU= as for run).
+# Benchmarks against upstream KVM, in one boot; prints tables (CPU= as for run)
+# and draws their curves in build/bench-$(CPU).svg.  BENCH_CLOCK=wall measures
+# time instead of QEMU's instruction count (Bochs measures time).
+BENCH_CLOCK ?= instructions
 bench: initramfs
-	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) bench build/bench-$(CPU).log
+	@BENCH_CLOCK=$(BENCH_CLOCK) $(TESTBED)/run-vm.sh \
+		$(if $(filter intel,$(CPU)),bochs,qemu) bench build/bench-$(CPU).log
+	@python3 tools/bench/plot.py build/bench-$(CPU).log
 
 clean:
 	rm -rf build rust/host/target

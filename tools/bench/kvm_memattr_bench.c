@@ -2,45 +2,87 @@
 /*
  * Benchmarks of kvm-memattr against upstream KVM, run in one boot:
  *
- *   kvm_memattr_bench upstream RESULTS   without the module: upstream's store
- *   kvm_memattr_bench module RESULTS     with the module; prints the tables
- *   kvm_memattr_bench faults RESULTS     without the module again: the fault
- *                                        cost once more, to show the drift
+ *   kvm_memattr_bench upstream RESULTS [CLOCK]  without the module: upstream's
+ *                                               costs, saved to RESULTS
+ *   kvm_memattr_bench module RESULTS [CLOCK]    with the module; prints the
+ *                                               tables against RESULTS
+ *   kvm_memattr_bench faults RESULTS [CLOCK]    without the module again: the
+ *                                               upstream fault cost once more,
+ *                                               to show the drift
  *
- * SET: time of one KVM_SET_MEMORY_ATTRIBUTES over 2^k pages, and back to 0.
- * Upstream sets PRIVATE on a KVM_X86_SW_PROTECTED_VM (its only attribute);
- * the module sets NO_WRITE on a default VM.  Memory: the kernel's Slab
- * growth for a map of many runs.
- * Faults: a vCPU touching every page of a memslot once, with no attributes,
- * and with a map of 10^4 runs elsewhere.
+ * CLOCK says what CLOCK_MONOTONIC counts, and so the unit of every table:
+ * "wall" (the default), nanoseconds; "instructions", under QEMU's
+ * -icount shift=0, where the guest clock advances one nanosecond per
+ * emulated instruction.  Costs are medians of REPS samples
+ * (LARGE_SET_REPS for SETs from 2^LARGE_ORDER pages), each against upstream's
+ * cost measured in the same boot.
+ *
+ * SET: the cost of one KVM_SET_MEMORY_ATTRIBUTES over 2^k pages (setting
+ * them back to 0 is not counted).  Upstream sets PRIVATE on a
+ * KVM_X86_SW_PROTECTED_VM (its only attribute), up to 2^MAX_UPSTREAM_ORDER
+ * pages: its cost grows with the pages.  The module sets NO_WRITE on a
+ * default VM, up to 2^MAX_ORDER pages.
+ * Memory: the kernel's Slab growth for a map of MEMORY_RUNS one-page runs.
+ * Faults: a vCPU touching every page of a memslot once, with 0 to 10^4
+ * one-page runs set elsewhere in the VM; upstream's default VM has no
+ * attributes, so its one cost is the reference of every row.
  * Emulated access modes: a vCPU writing one page in a loop, mapped
  * read/write, and write-only (KVM_CAP_MEMORY_ATTRIBUTES_EMULATED), where
- * every write is a fault completed by KVM's emulator.
+ * every write is a fault completed by KVM's emulator; upstream has no
+ * write-only pages, so its mapped write is the reference of both rows.
+ *
+ * Lines that start with "#plot" are for tools/bench/plot.py, which draws
+ * the SET and fault curves:
+ *   #plot unit instructions|ns
+ *   #plot set PAGES UPSTREAM|- MODULE
+ *   #plot fault RUNS UPSTREAM MODULE
+ *   #plot drift UPSTREAM UPSTREAM_AGAIN
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <linux/kvm_memattr.h>
-
-#include "kvm_util.h"
-#include "processor.h"
+#include "kvm_memattr_util.h"
 #include "test_util.h"
 
 #define MAX_ORDER		24
 #define MAX_UPSTREAM_ORDER	20
-#define SET_REPS		3
-#define FAULT_REPS		11
+#define REPS			11
+#define LARGE_ORDER		17	/* SETs from 2^17 pages: fewer samples */
+#define LARGE_SET_REPS		3
 #define FAULT_GPA		0x100000000ull
 #define FAULT_SLOT		10
 #define FAULT_NPAGES		8192
 #define RUNS_GPA		0x1000000000ull
-#define NR_RUNS			10000
 #define MEMORY_RUNS		100000
 #define NR_WRITES		10000
+#define NO_VALUE		-1.0
 
-static double now_ns(void)
+/* Runs set elsewhere in the VM for each point of the fault curve. */
+static const int nr_runs[] = { 0, 10, 100, 1000, 10000 };
+#define NR_FAULT_POINTS		ARRAY_SIZE(nr_runs)
+
+enum { WRITE_MAPPED, WRITE_EMULATED, NR_WRITE_MODES };
+
+struct measure {
+	double median;
+	double spread;		/* max - min */
+};
+
+/* What one kernel costs; NO_VALUE where it was not measured. */
+struct results {
+	double set[MAX_ORDER + 1];
+	long memory_kb;
+	struct measure fault[NR_FAULT_POINTS];
+	struct measure write[NR_WRITE_MODES];
+};
+
+/* The unit of the clock: "ns", or "instructions" under QEMU -icount. */
+static const char *unit;
+
+/* CLOCK_MONOTONIC in ns: instructions under QEMU -icount shift=0. */
+static double clock_now(void)
 {
 	struct timespec ts;
 
@@ -55,38 +97,31 @@ static int compare_doubles(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median and spread (max - min) of @n samples. */
-static double median(double *samples, int n, double *spread)
+static struct measure median(double *samples, int n)
 {
 	qsort(samples, n, sizeof(*samples), compare_doubles);
-	*spread = samples[n - 1] - samples[0];
-	return samples[n / 2];
+	return (struct measure){ samples[n / 2], samples[n - 1] - samples[0] };
 }
 
-static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
-			   uint64_t attributes)
+static int set_reps(int order)
 {
-	struct kvm_memory_attributes attr = {
-		.address = gpa, .size = size, .attributes = attributes,
-	};
-
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &attr);
+	return order < LARGE_ORDER ? REPS : LARGE_SET_REPS;
 }
 
-/* Median time of one SET of @attributes over 2^@order pages, in ns. */
+/* Median cost of one SET of @attributes over 2^@order pages. */
 static double time_set(struct kvm_vm *vm, int order, uint64_t attributes)
 {
-	double samples[SET_REPS], start, spread;
 	uint64_t size = PAGE_SIZE << order;
+	double samples[REPS], start;
 	int i;
 
-	for (i = 0; i < SET_REPS; i++) {
-		start = now_ns();
-		set_attributes(vm, 0, size, attributes);
-		samples[i] = now_ns() - start;
-		set_attributes(vm, 0, size, 0);
+	for (i = 0; i < set_reps(order); i++) {
+		start = clock_now();
+		memattr_set(vm, 0, size, attributes);
+		samples[i] = clock_now() - start;
+		memattr_set(vm, 0, size, 0);
 	}
-	return median(samples, SET_REPS, &spread);
+	return median(samples, set_reps(order)).median;
 }
 
 static long slab_kb(void)
@@ -109,8 +144,23 @@ static void make_runs(struct kvm_vm *vm, int nr, uint64_t attributes)
 	int i;
 
 	for (i = 0; i < nr; i++)
-		set_attributes(vm, RUNS_GPA + 2 * i * PAGE_SIZE, PAGE_SIZE,
-			       attributes);
+		memattr_set(vm, RUNS_GPA + 2 * i * PAGE_SIZE, PAGE_SIZE, attributes);
+}
+
+/* SET of @attributes on a VM of @type up to 2^@max_order pages, and memory. */
+static void measure_store(struct results *r, unsigned long type,
+			  uint64_t attributes, int max_order)
+{
+	struct kvm_vm *vm = vm_create_barebones_type(type);
+	long before;
+	int order;
+
+	for (order = 0; order <= max_order; order++)
+		r->set[order] = time_set(vm, order, attributes);
+	before = slab_kb();
+	make_runs(vm, MEMORY_RUNS, attributes);
+	r->memory_kb = slab_kb() - before;
+	kvm_vm_free(vm);
 }
 
 static void guest_touch(void)
@@ -132,39 +182,38 @@ static struct kvm_vm *create_bench_vm(void *guest_code, uint64_t npages,
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, FAULT_GPA,
 				    FAULT_SLOT, npages, 0);
 	virt_map(vm, FAULT_GPA, FAULT_GPA, npages);
-	/* Fault the host pages in first: time KVM's side only. */
+	/* Fault the host pages in first: measure KVM's side only. */
 	memset(addr_gpa2hva(vm, FAULT_GPA), 1, npages * PAGE_SIZE);
 	return vm;
 }
 
-/* Run the vCPU to GUEST_DONE; the time per operation of @nr_ops, in ns. */
+/* Run the vCPU to GUEST_DONE; the cost per operation of @nr_ops. */
 static double time_run(struct kvm_vcpu *vcpu, int nr_ops)
 {
-	double start = now_ns(), ns;
+	double start = clock_now(), cost;
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	ns = (now_ns() - start) / nr_ops;
+	cost = (clock_now() - start) / nr_ops;
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
-	return ns;
+	return cost;
 }
 
-/* Median time per fault of a vCPU touching FAULT_NPAGES new pages, in ns. */
-static double time_faults(bool with_runs, double *spread)
+/* Cost per fault of a vCPU touching FAULT_NPAGES new pages, @runs elsewhere. */
+static struct measure time_faults(int runs)
 {
-	double samples[FAULT_REPS];
+	double samples[REPS];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int i;
 
-	for (i = 0; i < FAULT_REPS; i++) {
+	for (i = 0; i < REPS; i++) {
 		vm = create_bench_vm(guest_touch, FAULT_NPAGES, &vcpu);
-		if (with_runs)
-			make_runs(vm, NR_RUNS, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
+		make_runs(vm, runs, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
 		samples[i] = time_run(vcpu, FAULT_NPAGES);
 		kvm_vm_free(vm);
 	}
-	return median(samples, FAULT_REPS, spread);
+	return median(samples, REPS);
 }
 
 static void guest_write_loop(uint64_t nr)
@@ -176,127 +225,312 @@ static void guest_write_loop(uint64_t nr)
 	GUEST_DONE();
 }
 
-/* Median time per write of a vCPU writing a page with @attributes, in ns. */
-static double time_writes(uint64_t attributes, double *spread)
+/* Cost per write of a vCPU writing a page with @attributes (0: mapped). */
+static struct measure time_writes(uint64_t attributes)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_MEMORY_ATTRIBUTES_EMULATED };
-	double samples[FAULT_REPS];
+	double samples[REPS];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int i;
 
-	for (i = 0; i < FAULT_REPS; i++) {
+	for (i = 0; i < REPS; i++) {
 		vm = create_bench_vm(guest_write_loop, 1, &vcpu);
 		vcpu_args_set(vcpu, 1, NR_WRITES);
-		vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
-		set_attributes(vm, FAULT_GPA, PAGE_SIZE, attributes);
+		if (attributes) {
+			vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+			memattr_set(vm, FAULT_GPA, PAGE_SIZE, attributes);
+		}
 		samples[i] = time_run(vcpu, NR_WRITES);
 		TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, FAULT_GPA +
 						    8 * ((NR_WRITES - 1) % 512)),
 			       NR_WRITES - 1);
 		kvm_vm_free(vm);
 	}
-	return median(samples, FAULT_REPS, spread);
+	return median(samples, REPS);
 }
 
-static void run_upstream(FILE *out)
+/* Upstream: no write-only pages, one fault cost (no attributes to look up). */
+static void run_upstream(struct results *r)
 {
-	struct kvm_vm *vm = vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
-	double spread, ns;
-	long before;
+	measure_store(r, KVM_X86_SW_PROTECTED_VM, KVM_MEMORY_ATTRIBUTE_PRIVATE,
+		      MAX_UPSTREAM_ORDER);
+	r->fault[0] = time_faults(0);
+	r->write[WRITE_MAPPED] = time_writes(0);
+}
+
+static void run_module(struct results *r)
+{
+	int i;
+
+	measure_store(r, KVM_X86_DEFAULT_VM, KVM_MEMORY_ATTRIBUTE_NO_WRITE,
+		      MAX_ORDER);
+	for (i = 0; i < NR_FAULT_POINTS; i++)
+		r->fault[i] = time_faults(nr_runs[i]);
+	r->write[WRITE_MAPPED] = time_writes(0);
+	r->write[WRITE_EMULATED] = time_writes(KVM_MEMORY_ATTRIBUTE_NO_READ |
+					       KVM_MEMORY_ATTRIBUTE_NO_EXEC);
+}
+
+static void init_results(struct results *r)
+{
 	int order;
 
-	for (order = 0; order <= MAX_UPSTREAM_ORDER; order++)
-		fprintf(out, "set %d %.0f\n", order,
-			time_set(vm, order, KVM_MEMORY_ATTRIBUTE_PRIVATE));
-	before = slab_kb();
-	make_runs(vm, MEMORY_RUNS, KVM_MEMORY_ATTRIBUTE_PRIVATE);
-	fprintf(out, "memory %ld\n", slab_kb() - before);
-	kvm_vm_free(vm);
+	memset(r, 0, sizeof(*r));
+	for (order = 0; order <= MAX_ORDER; order++)
+		r->set[order] = NO_VALUE;
+}
 
-	ns = time_faults(false, &spread);
-	fprintf(out, "faults %.0f %.0f\n", ns, spread);
+static void save_results(const char *path, const struct results *r)
+{
+	FILE *f = fopen(path, "w");
+	int order;
+
+	TEST_ASSERT(f, "Cannot write %s", path);
+	for (order = 0; order <= MAX_ORDER && r->set[order] != NO_VALUE; order++)
+		fprintf(f, "set %d %.0f\n", order, r->set[order]);
+	fprintf(f, "memory %ld\n", r->memory_kb);
+	fprintf(f, "fault %.1f %.1f\n", r->fault[0].median, r->fault[0].spread);
+	fprintf(f, "write %.1f %.1f\n", r->write[WRITE_MAPPED].median,
+		r->write[WRITE_MAPPED].spread);
+	fclose(f);
+}
+
+static void load_results(const char *path, struct results *r)
+{
+	struct measure *fault = &r->fault[0], *write = &r->write[WRITE_MAPPED];
+	FILE *f = fopen(path, "r");
+	char line[128];
+	double cost;
+	int order;
+
+	TEST_ASSERT(f, "Run 'kvm_memattr_bench upstream %s' first", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "set %d %lf", &order, &cost) == 2 &&
+		    order >= 0 && order <= MAX_ORDER)
+			r->set[order] = cost;
+		sscanf(line, "memory %ld", &r->memory_kb);
+		sscanf(line, "fault %lf %lf", &fault->median, &fault->spread);
+		sscanf(line, "write %lf %lf", &write->median, &write->spread);
+	}
+	fclose(f);
+	TEST_ASSERT(fault->median > 0, "No upstream fault cost in %s", path);
+}
+
+/* @v rounded, with thousands separators ("1,100,153,000"), into @buf[32]. */
+static char *fmt_count(char *buf, double v)
+{
+	char digits[32];
+	int len, i = 0, j = 0;
+
+	len = snprintf(digits, sizeof(digits), "%.0f", v);
+	if (digits[0] == '-')
+		buf[j++] = digits[i++];
+	for (; i < len; i++) {
+		buf[j++] = digits[i];
+		if (i < len - 1 && (len - i - 1) % 3 == 0)
+			buf[j++] = ',';
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+/* "3,267 (12)": a median and its spread, into @buf[64]. */
+static char *fmt_measure(char *buf, struct measure m)
+{
+	char median[32], spread[32];
+
+	snprintf(buf, 64, "%s (%s)", fmt_count(median, m.median),
+		 fmt_count(spread, m.spread));
+	return buf;
+}
+
+/* "+9.4%": what the module costs over upstream. */
+static char *fmt_percent(char *buf, double upstream, double module)
+{
+	sprintf(buf, "%+.1f%%", (module - upstream) * 100 / upstream);
+	return buf;
+}
+
+/* "4.35x slower", "55,594x faster": the module against upstream. */
+static char *fmt_times(char *buf, double upstream, double module)
+{
+	double r = module > upstream ? module / upstream : upstream / module;
+	const char *way = module > upstream ? "slower" : "faster";
+	char n[32];
+
+	if (module == upstream)
+		way = "(same)";
+	if (r < 2)
+		sprintf(n, "%.2f", r);
+	else if (r < 100)
+		sprintf(n, "%.1f", r);
+	else
+		fmt_count(n, r);
+	sprintf(buf, "%sx %s", n, way);
+	return buf;
+}
+
+static void print_row(const char *label, const char *upstream,
+		      const char *module, const char *ratio)
+{
+	printf("  %-22s %20s %20s%s%s\n", label, upstream, module,
+	       *ratio ? "   " : "", ratio);
+}
+
+static void print_set_table(const struct results *up, const struct results *mod)
+{
+	char label[32], pages[32], cost_up[32], cost_mod[32], ratio[32];
+	double u, m;
+	int order;
+
+	printf("\nKVM_SET_MEMORY_ATTRIBUTES, one call over 2^k pages (%s, median of %d, %d from 2^%d)\n",
+	       unit, REPS, LARGE_SET_REPS, LARGE_ORDER);
+	printf("  upstream: PRIVATE on a KVM_X86_SW_PROTECTED_VM; kvm_memattr: NO_WRITE, default VM\n");
+	printf("  upstream stops at 2^%d pages (\"-\" above): its SET is O(pages), too slow\n",
+	       MAX_UPSTREAM_ORDER);
+	print_row("pages", "upstream", "kvm_memattr", "");
+	for (order = 0; order <= MAX_ORDER; order++) {
+		snprintf(label, sizeof(label), "2^%-2d = %s", order,
+			 fmt_count(pages, 1ull << order));
+		u = up->set[order];
+		m = mod->set[order];
+		if (u == NO_VALUE)
+			print_row(label, "-", fmt_count(cost_mod, m), "");
+		else
+			print_row(label, fmt_count(cost_up, u), fmt_count(cost_mod, m),
+				  fmt_times(ratio, u, m));
+	}
+}
+
+static void print_memory_table(const struct results *up, const struct results *mod)
+{
+	char runs[32], kb_up[32], kb_mod[32], per_up[32], per_mod[32], ratio[32];
+
+	printf("\nMemory of a map of %s one-page runs (Slab growth)\n",
+	       fmt_count(runs, MEMORY_RUNS));
+	print_row("", "upstream", "kvm_memattr", "");
+	print_row("kB", fmt_count(kb_up, up->memory_kb),
+		  fmt_count(kb_mod, mod->memory_kb),
+		  fmt_percent(ratio, up->memory_kb, mod->memory_kb));
+	print_row("bytes per run", fmt_count(per_up, up->memory_kb * 1024.0 / MEMORY_RUNS),
+		  fmt_count(per_mod, mod->memory_kb * 1024.0 / MEMORY_RUNS), "");
+}
+
+static void print_fault_table(const struct results *up, const struct results *mod)
+{
+	char label[32], cost_up[64], cost_mod[64], ratio[32];
+	int i;
+
+	printf("\nGuest page faults, %s pages touched once (%s per fault, median of %d (spread))\n",
+	       fmt_count(label, FAULT_NPAGES), unit, REPS);
+	printf("  upstream: module not loaded; a default VM has no attributes to look up,\n");
+	printf("  so its one cost is the reference of every row\n");
+	print_row("runs set elsewhere", "upstream", "kvm_memattr", "");
+	fmt_measure(cost_up, up->fault[0]);
+	for (i = 0; i < NR_FAULT_POINTS; i++) {
+		fmt_count(label, nr_runs[i]);
+		print_row(label, cost_up, fmt_measure(cost_mod, mod->fault[i]),
+			  fmt_percent(ratio, up->fault[0].median,
+				      mod->fault[i].median));
+	}
+}
+
+static void print_write_table(const struct results *up, const struct results *mod)
+{
+	const struct measure *mapped = &up->write[WRITE_MAPPED];
+	char writes[32], cost_up[64], cost_mod[64], ratio[32];
+
+	printf("\nGuest writes to one page, %s in a loop (%s per write, median of %d (spread))\n",
+	       fmt_count(writes, NR_WRITES), unit, REPS);
+	printf("  upstream has no write-only pages: its cost is that of the mapped page\n");
+	print_row("page", "upstream", "kvm_memattr", "");
+	fmt_measure(cost_up, *mapped);
+	print_row("read/write, mapped", cost_up,
+		  fmt_measure(cost_mod, mod->write[WRITE_MAPPED]),
+		  fmt_percent(ratio, mapped->median,
+			      mod->write[WRITE_MAPPED].median));
+	print_row("write-only, emulated", cost_up,
+		  fmt_measure(cost_mod, mod->write[WRITE_EMULATED]),
+		  fmt_times(ratio, mapped->median,
+			    mod->write[WRITE_EMULATED].median));
+}
+
+/* The curves, for tools/bench/plot.py. */
+static void print_plot(const struct results *up, const struct results *mod)
+{
+	int order, i;
+
+	printf("\n#plot unit %s\n", unit);
+	for (order = 0; order <= MAX_ORDER; order++) {
+		printf("#plot set %llu ", 1ull << order);
+		if (up->set[order] != NO_VALUE)
+			printf("%.0f", up->set[order]);
+		else
+			printf("-");
+		printf(" %.0f\n", mod->set[order]);
+	}
+	for (i = 0; i < NR_FAULT_POINTS; i++)
+		printf("#plot fault %d %.1f %.1f\n", nr_runs[i],
+		       up->fault[0].median, mod->fault[i].median);
+}
+
+/* The upstream fault cost measured again, against the first measure. */
+static void print_drift(const struct results *up, struct measure again)
+{
+	const struct measure *first = &up->fault[0];
+	char cost_first[64], cost_again[64], diff[32], ratio[64];
+
+	printf("\nGuest page faults again, module unloaded (%s per fault, median of %d (spread))\n",
+	       unit, REPS);
+	print_row("", "upstream", "upstream, again", "");
+	snprintf(ratio, sizeof(ratio), "%s%s %s, %+.2f%%",
+		 again.median >= first->median ? "+" : "",
+		 fmt_count(diff, again.median - first->median), unit,
+		 (again.median - first->median) * 100 / first->median);
+	print_row("no attributes", fmt_measure(cost_first, *first),
+		  fmt_measure(cost_again, again), ratio);
+	printf("\n#plot drift %.1f %.1f\n", first->median, again.median);
+}
+
+static void set_unit(const char *clock)
+{
+	if (!strcmp(clock, "instructions"))
+		unit = "instructions";
+	else if (!strcmp(clock, "wall"))
+		unit = "ns";
+	else
+		TEST_FAIL("Unknown clock '%s': instructions or wall", clock);
 }
 
 int main(int argc, char *argv[])
 {
-	double up_set[MAX_ORDER + 1] = {}, ns, spread, up_fault = 0, up_spread = 0;
-	double mapped;
-	long up_memory = -1, before, memory;
-	struct kvm_vm *vm;
-	char line[128];
-	int order;
-	FILE *f;
+	struct results up, mod;
 
-	TEST_ASSERT(argc == 3, "usage: %s upstream|module|faults RESULTS", argv[0]);
+	TEST_ASSERT(argc == 3 || argc == 4,
+		    "usage: %s upstream|module|faults RESULTS [instructions|wall]",
+		    argv[0]);
+	set_unit(argc == 4 ? argv[3] : "wall");
+	init_results(&up);
+	init_results(&mod);
+
 	if (!strcmp(argv[1], "upstream")) {
-		f = fopen(argv[2], "w");
-		TEST_ASSERT(f, "Cannot write %s", argv[2]);
-		run_upstream(f);
-		fclose(f);
+		run_upstream(&up);
+		save_results(argv[2], &up);
 		return 0;
 	}
-
-	f = fopen(argv[2], "r");
-	TEST_ASSERT(f, "Run '%s upstream %s' first", argv[0], argv[2]);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "set %d %lf", &order, &ns) == 2 && order <= MAX_ORDER)
-			up_set[order] = ns;
-		sscanf(line, "memory %ld", &up_memory);
-		sscanf(line, "faults %lf %lf", &up_fault, &up_spread);
-	}
-	fclose(f);
-
+	load_results(argv[2], &up);
 	if (!strcmp(argv[1], "faults")) {
-		ns = time_faults(false, &spread);
-		printf("\nGuest page faults again, module unloaded (ns per fault, spread)\n");
-		printf("  upstream, second run:         %8.0f  (%.0f)  %+.1f%% over the first\n",
-		       ns, spread, (ns - up_fault) * 100 / up_fault);
+		print_drift(&up, time_faults(0));
 		return 0;
 	}
+	TEST_ASSERT(!strcmp(argv[1], "module"), "Unknown run '%s'", argv[1]);
 
-	vm = vm_create_barebones();
-	printf("\nKVM_SET_MEMORY_ATTRIBUTES, one call over 2^k pages (median of %d, us)\n",
-	       SET_REPS);
-	printf("%6s %12s %14s %14s %10s\n", "k", "pages", "upstream", "kvm_memattr",
-	       "ratio");
-	for (order = 0; order <= MAX_ORDER; order++) {
-		ns = time_set(vm, order, KVM_MEMORY_ATTRIBUTE_NO_WRITE);
-		if (up_set[order])
-			printf("%6d %12llu %14.1f %14.1f %9.1fx\n", order, 1ull << order,
-			       up_set[order] / 1e3, ns / 1e3, up_set[order] / ns);
-		else
-			printf("%6d %12llu %14s %14.1f %10s\n", order, 1ull << order,
-			       "(not run)", ns / 1e3, "");
-	}
-
-	before = slab_kb();
-	make_runs(vm, MEMORY_RUNS, KVM_MEMORY_ATTRIBUTE_NO_WRITE);
-	memory = slab_kb() - before;
-	kvm_vm_free(vm);
-	printf("\nMemory of a map of %d one-page runs (Slab growth)\n", MEMORY_RUNS);
-	printf("  upstream:    %6ld kB, %5.0f bytes per run\n", up_memory,
-	       up_memory * 1024.0 / MEMORY_RUNS);
-	printf("  kvm_memattr: %6ld kB, %5.0f bytes per run\n", memory,
-	       memory * 1024.0 / MEMORY_RUNS);
-
-	printf("\nGuest page faults, %d pages touched once (median of %d, ns per fault, spread)\n",
-	       FAULT_NPAGES, FAULT_REPS);
-	printf("  upstream, module not loaded:  %8.0f  (%.0f)\n", up_fault, up_spread);
-	ns = time_faults(false, &spread);
-	printf("  kvm_memattr, no attributes:   %8.0f  (%.0f)  %+.1f%%\n", ns, spread,
-	       (ns - up_fault) * 100 / up_fault);
-	ns = time_faults(true, &spread);
-	printf("  kvm_memattr, %d runs:      %8.0f  (%.0f)  %+.1f%%\n", NR_RUNS, ns,
-	       spread, (ns - up_fault) * 100 / up_fault);
-
-	printf("\nGuest writes to one page, %d in a loop (median of %d, ns per write, spread)\n",
-	       NR_WRITES, FAULT_REPS);
-	mapped = time_writes(0, &spread);
-	printf("  read/write page, mapped:       %8.0f  (%.0f)\n", mapped, spread);
-	ns = time_writes(KVM_MEMORY_ATTRIBUTE_NO_READ | KVM_MEMORY_ATTRIBUTE_NO_EXEC,
-			 &spread);
-	printf("  write-only page, emulated:     %8.0f  (%.0f)  %.0fx slower\n", ns,
-	       spread, ns / mapped);
+	run_module(&mod);
+	print_set_table(&up, &mod);
+	print_memory_table(&up, &mod);
+	print_fault_table(&up, &mod);
+	print_write_table(&up, &mod);
+	print_plot(&up, &mod);
 	return 0;
 }

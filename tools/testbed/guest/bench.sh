@@ -2,13 +2,20 @@
 # The benchmarks of `make bench`, inside the guest; sourced by /init.
 # Upstream first (module not loaded), then the module, in the same boot;
 # then the fault cost without the module once more, to show the drift.
+# CLOCK (memattr.clock=) is what the guest clock counts, and the unit of the
+# tables: "instructions" under QEMU -icount, or "wall" time in ns.
+
+BENCH=$SELFTESTS/x86_64/kvm_memattr_bench
 
 run_bench() {
-	echo "=== kvm-memattr benchmarks: kernel $(uname -r), emulator $EMU"
+	clock=${CLOCK:-wall}
+	echo "=== kvm-memattr benchmarks: kernel $(uname -r), emulator $EMU," \
+	     "clock $clock, clocksource" \
+	     "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 	load_kvm
-	/selftests/x86_64/kvm_memattr_bench upstream /tmp/upstream.txt &&
+	$BENCH upstream /tmp/upstream.txt $clock &&
 	modprobe $MODULE &&
-	/selftests/x86_64/kvm_memattr_bench module /tmp/upstream.txt &&
+	$BENCH module /tmp/upstream.txt $clock &&
 	rmmod $MODULE &&
-	/selftests/x86_64/kvm_memattr_bench faults /tmp/upstream.txt
+	$BENCH faults /tmp/upstream.txt $clock
 }
