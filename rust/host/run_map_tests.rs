@@ -174,6 +174,31 @@ proptest! {
     }
 }
 
+/// A map that counts its lookups.
+struct Counting<'a>(&'a Map, core::cell::Cell<u32>);
+
+impl RunLookup for Counting<'_> {
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
+        self.1.set(self.1.get() + 1);
+        self.0.next_run(gfn)
+    }
+}
+
+#[test]
+fn nested_blocks_share_a_lookup() {
+    let mut map = Map::default();
+    // A run after both blocks around gfn 5: one lookup proves both uniform.
+    map.set(40, 40, 1);
+    let counting = Counting(&map, core::cell::Cell::new(0));
+    assert_eq!(block_attributes(&counting, 5, (1 << 5) | (1 << 3)), (0, (1 << 5) | (1 << 3)));
+    assert_eq!(counting.1.get(), 1);
+    // A run inside the large block but after the small one: still one.
+    map.set(20, 20, 1);
+    let counting = Counting(&map, core::cell::Cell::new(0));
+    assert_eq!(block_attributes(&counting, 5, (1 << 5) | (1 << 3)), (0, 1 << 3));
+    assert_eq!(counting.1.get(), 1);
+}
+
 #[test]
 fn block_attributes_of_the_top_block() {
     let mut map = Map::default();

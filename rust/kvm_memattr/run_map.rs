@@ -51,8 +51,10 @@ pub(crate) trait RunLookup {
 /// A lookup and its answer: `(gfn, next_run(gfn))`.
 type Answer = (u64, Option<(u64, Run)>);
 
-/// A [`RunLookup`] that remembers its last two answers: planning a change
-/// asks about the gfns at the edges of the range more than once.
+/// A [`RunLookup`] that remembers its last two answers, each of which also
+/// answers for the gfns between the one asked about and the run found: no
+/// run ends in between.  Planning a change asks about the edges of its
+/// range more than once; the blocks around a faulting gfn are nested.
 pub(crate) struct LastLookups<'a, M: RunLookup> {
     map: &'a M,
     answers: core::cell::Cell<[Option<Answer>; 2]>,
@@ -70,7 +72,10 @@ impl<'a, M: RunLookup> LastLookups<'a, M> {
 impl<M: RunLookup> RunLookup for LastLookups<'_, M> {
     fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
         let [newer, older] = self.answers.get();
-        if let Some((_, answer)) = [newer, older].into_iter().flatten().find(|(g, _)| *g == gfn) {
+        let covers = |(asked, answer): &Answer| {
+            *asked <= gfn && answer.is_none_or(|(key, _)| gfn <= key)
+        };
+        if let Some((_, answer)) = [newer, older].into_iter().flatten().find(covers) {
             return answer;
         }
         let answer = self.map.next_run(gfn);
@@ -90,9 +95,12 @@ pub(crate) fn attributes_at(map: &impl RunLookup, gfn: u64, limit: u64) -> (u64,
 
 /// The attributes of `gfn`, and which of the naturally aligned blocks around
 /// it in `block_orders` (bit k: the block of 2^k pages) have them on every
-/// page.  Blocks are tried from the largest, one lookup each: the first
-/// uniform one answers for the smaller ones too.
+/// page.  Blocks are tried from the largest, at most one lookup each: the
+/// first uniform one answers for the smaller ones too.
 pub(crate) fn block_attributes(map: &impl RunLookup, gfn: u64, block_orders: u32) -> (u64, u32) {
+    // A smaller block starts at or after a larger one: often the run found
+    // for the larger block answers for it too.
+    let map = &LastLookups::new(map);
     let mut untried = block_orders;
     while untried != 0 {
         let order = u32::BITS - 1 - untried.leading_zeros();

@@ -25,7 +25,9 @@
  * Memory: the kernel's Slab growth for a map of MEMORY_RUNS one-page runs.
  * Faults: a vCPU touching every page of a memslot once, with 0 to 10^4
  * one-page runs set elsewhere in the VM; upstream's default VM has no
- * attributes, so its one cost is the reference of every row.
+ * attributes, so its one cost is the reference of every row.  One more row
+ * puts the 10^4 runs in the faults' own 1 GiB region, where the module must
+ * look them up.
  * Emulated access modes: a vCPU writing one page in a loop, mapped
  * read/write, and write-only (KVM_CAP_MEMORY_ATTRIBUTES_EMULATED), where
  * every write is a fault completed by KVM's emulator; upstream has no
@@ -55,6 +57,8 @@
 #define FAULT_SLOT		10
 #define FAULT_NPAGES		8192
 #define RUNS_GPA		0x1000000000ull
+/* In the faults' 1 GiB region, outside their memslot. */
+#define NEAR_RUNS_GPA		(FAULT_GPA + 0x4000000ull)
 #define MEMORY_RUNS		100000
 #define NR_WRITES		10000
 #define NO_VALUE		-1.0
@@ -75,6 +79,7 @@ struct results {
 	double set[MAX_ORDER + 1];
 	long memory_kb;
 	struct measure fault[NR_FAULT_POINTS];
+	struct measure fault_near;	/* 10^4 runs in the faults' region */
 	struct measure write[NR_WRITE_MODES];
 };
 
@@ -138,13 +143,13 @@ static long slab_kb(void)
 	return kb;
 }
 
-/* @nr runs: every other page of 2 * @nr pages. */
-static void make_runs(struct kvm_vm *vm, int nr, uint64_t attributes)
+/* @nr runs: every other page of 2 * @nr pages from @gpa. */
+static void make_runs(struct kvm_vm *vm, uint64_t gpa, int nr, uint64_t attributes)
 {
 	int i;
 
 	for (i = 0; i < nr; i++)
-		memattr_set(vm, RUNS_GPA + 2 * i * PAGE_SIZE, PAGE_SIZE, attributes);
+		memattr_set(vm, gpa + 2 * i * PAGE_SIZE, PAGE_SIZE, attributes);
 }
 
 /* SET of @attributes on a VM of @type up to 2^@max_order pages, and memory. */
@@ -158,7 +163,7 @@ static void measure_store(struct results *r, unsigned long type,
 	for (order = 0; order <= max_order; order++)
 		r->set[order] = time_set(vm, order, attributes);
 	before = slab_kb();
-	make_runs(vm, MEMORY_RUNS, attributes);
+	make_runs(vm, RUNS_GPA, MEMORY_RUNS, attributes);
 	r->memory_kb = slab_kb() - before;
 	kvm_vm_free(vm);
 }
@@ -199,8 +204,8 @@ static double time_run(struct kvm_vcpu *vcpu, int nr_ops)
 	return cost;
 }
 
-/* Cost per fault of a vCPU touching FAULT_NPAGES new pages, @runs elsewhere. */
-static struct measure time_faults(int runs)
+/* Cost per fault of a vCPU touching FAULT_NPAGES new pages, @runs at @gpa. */
+static struct measure time_faults(uint64_t gpa, int runs)
 {
 	double samples[REPS];
 	struct kvm_vcpu *vcpu;
@@ -209,7 +214,7 @@ static struct measure time_faults(int runs)
 
 	for (i = 0; i < REPS; i++) {
 		vm = create_bench_vm(guest_touch, FAULT_NPAGES, &vcpu);
-		make_runs(vm, runs, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
+		make_runs(vm, gpa, runs, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
 		samples[i] = time_run(vcpu, FAULT_NPAGES);
 		kvm_vm_free(vm);
 	}
@@ -255,7 +260,7 @@ static void run_upstream(struct results *r)
 {
 	measure_store(r, KVM_X86_SW_PROTECTED_VM, KVM_MEMORY_ATTRIBUTE_PRIVATE,
 		      MAX_UPSTREAM_ORDER);
-	r->fault[0] = time_faults(0);
+	r->fault[0] = time_faults(RUNS_GPA, 0);
 	r->write[WRITE_MAPPED] = time_writes(0);
 }
 
@@ -266,7 +271,8 @@ static void run_module(struct results *r)
 	measure_store(r, KVM_X86_DEFAULT_VM, KVM_MEMORY_ATTRIBUTE_NO_WRITE,
 		      MAX_ORDER);
 	for (i = 0; i < NR_FAULT_POINTS; i++)
-		r->fault[i] = time_faults(nr_runs[i]);
+		r->fault[i] = time_faults(RUNS_GPA, nr_runs[i]);
+	r->fault_near = time_faults(NEAR_RUNS_GPA, nr_runs[NR_FAULT_POINTS - 1]);
 	r->write[WRITE_MAPPED] = time_writes(0);
 	r->write[WRITE_EMULATED] = time_writes(KVM_MEMORY_ATTRIBUTE_NO_READ |
 					       KVM_MEMORY_ATTRIBUTE_NO_EXEC);
@@ -434,6 +440,10 @@ static void print_fault_table(const struct results *up, const struct results *mo
 			  fmt_percent(ratio, up->fault[0].median,
 				      mod->fault[i].median));
 	}
+	fmt_count(label, nr_runs[NR_FAULT_POINTS - 1]);
+	strcat(label, ", same GiB");
+	print_row(label, cost_up, fmt_measure(cost_mod, mod->fault_near),
+		  fmt_percent(ratio, up->fault[0].median, mod->fault_near.median));
 }
 
 static void print_write_table(const struct results *up, const struct results *mod)
@@ -521,7 +531,7 @@ int main(int argc, char *argv[])
 	}
 	load_results(argv[2], &up);
 	if (!strcmp(argv[1], "faults")) {
-		print_drift(&up, time_faults(0));
+		print_drift(&up, time_faults(RUNS_GPA, 0));
 		return 0;
 	}
 	TEST_ASSERT(!strcmp(argv[1], "module"), "Unknown run '%s'", argv[1]);
