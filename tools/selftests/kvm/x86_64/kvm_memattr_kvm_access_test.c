@@ -2,12 +2,13 @@
 /*
  * Memory attributes against the accesses KVM itself makes to guest memory
  * through its host mapping, not through EPT/NPT: SVM VMSAVE/VMLOAD, the
- * pages of KVM's paravirtual MSRs, and the decode that skips an instruction
- * KVM completed.  A denied access ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for
- * the page and changes nothing, KVM_RUN retries the instruction once allowed,
- * and KVM's own updates (kvmclock, steal time) skip a page they may not
- * write.  kvm_memattr_set_race_test.c covers an emulated write that is
- * already past its check when SET forbids it.
+ * pages of KVM's paravirtual MSRs (wall clock, kvmclock, steal time, PV EOI,
+ * async PF), and the decode that skips an instruction KVM completed.  A
+ * denied access ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and
+ * changes nothing, KVM_RUN retries the instruction once allowed, and KVM's
+ * own updates (kvmclock, steal time) skip a page they may not write.
+ * kvm_memattr_set_race_test.c covers an emulated write that is already past
+ * its check when SET forbids it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,7 +23,7 @@
 
 #define TEST_GPA	0xc0000000ull
 #define TEST_SLOT	10
-#define TEST_NPAGES	4
+#define TEST_NPAGES	5
 
 #define FILL_BYTE	0x5a
 #define FILL32		0x5a5a5a5au
@@ -30,6 +31,9 @@
 /* A port and an MSR that only userspace handles (0x7e has a KVM quirk). */
 #define TEST_PORT	0x55
 #define TEST_MSR	0x474f4f00
+
+/* The vector of async PF "page ready" interrupts (Linux's 0xf3). */
+#define ASYNC_PF_VECTOR	0xf3
 
 enum guest_op {
 	OP_NOP,
@@ -42,9 +46,16 @@ enum guest_op {
 
 static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
 {
+	uint8_t vector;
+
 	switch (op) {
 	case OP_WRMSR:
-		wrmsr(arg, val);
+		vector = wrmsr_safe(arg, val);
+		__GUEST_ASSERT(!vector, "WRMSR 0x%lx = 0x%lx raised vector %u",
+			       arg, val, vector);
+		__GUEST_ASSERT(rdmsr(arg) == val,
+			       "MSR 0x%lx reads 0x%lx, not the 0x%lx written",
+			       arg, rdmsr(arg), val);
 		break;
 	case OP_SET_SVME:
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
@@ -171,7 +182,9 @@ static uint32_t version_at(struct kvm_vm *vm, int page, int offset)
 /*
  * WRMSR @msr = @value, which makes KVM write the page @page or register it
  * for KVM's writes, on a NO_WRITE page: it exits WRITE and changes nothing;
- * once allowed, it is retried, and the version at @offset is written.
+ * once allowed, it is retried, and the guest reads @value back from @msr.
+ * If KVM writes the page at once, @offset >= 0 is that of the version it
+ * writes there.
  */
 static void test_wrmsr_denied(struct kvm_vcpu *vcpu, uint32_t msr, int page,
 			      uint64_t value, int offset, const char *what)
@@ -181,6 +194,8 @@ static void test_wrmsr_denied(struct kvm_vcpu *vcpu, uint32_t msr, int page,
 	memattr_deny_then_complete(vcpu, OP_WRMSR, msr, value, page_gpa(page),
 				   page_hva(vcpu->vm, page), NW,
 				   KVM_MEMORY_EXIT_FLAG_WRITE, what);
+	if (offset < 0)
+		return;
 	version = version_at(vcpu->vm, page, offset);
 	TEST_ASSERT(version != FILL32 && version && !(version & 1),
 		    "%s: the retried WRMSR did not make KVM write the page: version 0x%x",
@@ -267,6 +282,63 @@ static bool test_pv_msrs(void)
 			  "MSR_KVM_STEAL_TIME at a NO_WRITE page");
 	test_registered_page(vcpu, 2, offsetof(struct kvm_steal_time, version),
 			     false, "steal time page made NO_WRITE");
+	kvm_vm_free(vm);
+	return true;
+}
+
+/*
+ * Case 4: MSR_KVM_PV_EOI_EN registers a PV EOI flag (kvm_lapic_set_pv_eoi()
+ * sets up a gfn_to_hva_cache for it) that KVM writes when it injects an
+ * interrupt and clears on the guest's EOI.  The WRMSR itself writes nothing,
+ * and nothing is injected here.  The flag is in the middle of its page: the
+ * exit is for the whole page.  Buggy kernel: a NO_WRITE page is registered,
+ * no exit.
+ */
+static bool test_pv_eoi(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_KVM_PV_EOI), "KVM should support PV EOI");
+	vm = create_vm(&vcpu);
+	TEST_ASSERT(vcpu_cpuid_has(vcpu, X86_FEATURE_KVM_PV_EOI),
+		    "The vCPU's CPUID should have PV EOI");
+	test_wrmsr_denied(vcpu, MSR_KVM_PV_EOI_EN, 3,
+			  (page_gpa(3) + 0x104) | KVM_MSR_ENABLED, -1,
+			  "MSR_KVM_PV_EOI_EN at a NO_WRITE page");
+	kvm_vm_free(vm);
+	return true;
+}
+
+/*
+ * Case 5: MSR_KVM_ASYNC_PF_EN registers the async PF data (a u64 at a
+ * 64-byte aligned gpa, in a gfn_to_hva_cache) that KVM reads and writes to
+ * deliver "page not present" and "page ready" tokens.  KVM registers it only
+ * when the guest asks for delivery as an interrupt (kvm_pv_async_pf_enabled()),
+ * whose vector MSR_KVM_ASYNC_PF_INT gives first.  No async PF happens here
+ * (no SEND_ALWAYS, and the guest runs at CPL 0), and the broadcast wakeup
+ * that enabling queues stays queued (its token slot holds 0x5a5a5a5a, not 0):
+ * the WRMSR writes nothing.  The data is in the middle of its page.  Buggy
+ * kernel: a NO_WRITE page is registered, no exit.
+ */
+static bool test_async_pf(void)
+{
+	uint64_t value = (page_gpa(4) + 0x40) | KVM_ASYNC_PF_ENABLED |
+			 KVM_ASYNC_PF_DELIVERY_AS_INT;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_KVM_ASYNC_PF) &&
+		    kvm_cpu_has(X86_FEATURE_KVM_ASYNC_PF_INT),
+		    "KVM should support async PF delivered as an interrupt");
+	vm = create_vm(&vcpu);
+	TEST_ASSERT(vcpu_cpuid_has(vcpu, X86_FEATURE_KVM_ASYNC_PF) &&
+		    vcpu_cpuid_has(vcpu, X86_FEATURE_KVM_ASYNC_PF_INT),
+		    "The vCPU's CPUID should have async PF delivered as an interrupt");
+	do_op(vcpu, OP_WRMSR, MSR_KVM_ASYNC_PF_INT, ASYNC_PF_VECTOR,
+	      "MSR_KVM_ASYNC_PF_INT");
+	test_wrmsr_denied(vcpu, MSR_KVM_ASYNC_PF_EN, 4, value, -1,
+			  "MSR_KVM_ASYNC_PF_EN at a NO_WRITE page");
 	kvm_vm_free(vm);
 	return true;
 }
@@ -393,6 +465,8 @@ int main(int argc, char *argv[])
 		{ "1. SVM VMSAVE/VMLOAD", test_svm_vmsave_vmload },
 		{ "2. paravirtual MSRs (wall clock, kvmclock, steal time)", test_pv_msrs },
 		{ "3. skipping an instruction userspace completed", test_skip_completed },
+		{ "4. PV EOI MSR", test_pv_eoi },
+		{ "5. async PF MSR", test_async_pf },
 	};
 	bool selected[ARRAY_SIZE(cases)];
 	struct kvm_vm *vm;
