@@ -157,14 +157,4 @@ static inline struct kvm_vm *create_access_vm(struct kvm_vcpu **vcpu)
 	return vm;
 }
 
-/* Every test of this guest needs a default VM that accepts NO_WRITE. */
-static inline void access_guest_require_no_write(void)
-{
-	struct kvm_vm *vm = vm_create_barebones();
-	uint64_t supported = memattr_supported(vm);
-
-	kvm_vm_free(vm);
-	TEST_REQUIRE(supported & NW);
-}
-
 #endif /* SELFTEST_KVM_MEMATTR_ACCESS_GUEST_H */

@@ -113,38 +113,6 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
 	return vm;
 }
 
-/*
- * With @attributes on @page, the op exits for a denied @flag access to the
- * page and leaves it unchanged; once the attributes are cleared, KVM_RUN
- * retries the op and it completes.  A guest assertion on the way (the
- * buggy kernel's #GP) is reported as such.
- */
-static void deny_then_complete(struct kvm_vcpu *vcpu, enum guest_op op,
-			       uint64_t arg, uint64_t val, int page,
-			       uint64_t attributes, uint64_t flag,
-			       const char *what)
-{
-	static uint8_t before[PAGE_SIZE];
-	struct kvm_vm *vm = vcpu->vm;
-	struct ucall uc;
-	int r;
-
-	memattr_start_op(vm, op, arg, val);
-	memattr_set(vm, page_gpa(page), PAGE_SIZE, attributes);
-	memcpy(before, page_hva(vm, page), PAGE_SIZE);
-	r = _vcpu_run(vcpu);
-	if (!r && get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT(r, "%s: KVM_RUN returned 0 (exit reason %s) instead of a KVM_EXIT_MEMORY_FAULT: KVM accessed the protected page",
-		    what, exit_reason_str(vcpu->run->exit_reason));
-	assert_memory_fault(vcpu, r, page_gpa(page), PAGE_SIZE, flag, what);
-	TEST_ASSERT(!memcmp(before, page_hva(vm, page), PAGE_SIZE),
-		    "%s: the page changed although the access was denied", what);
-
-	memattr_set(vm, page_gpa(page), PAGE_SIZE, 0);
-	memattr_finish_op(vcpu, what);
-}
-
 static void enable_hypercall_page(struct kvm_vcpu *vcpu)
 {
 	memattr_start_op(vcpu->vm, OP_ENABLE_HYPERCALL_PAGE,
@@ -161,7 +129,7 @@ static void enable_hypercall_page(struct kvm_vcpu *vcpu)
  * guest accessor refuses the write silently, WRMSR fails and the guest takes
  * #GP; no exit.
  */
-static void test_hypercall_page(void)
+static bool test_hypercall_page(void)
 {
 	uint8_t expected[] = { 0x0f, 0x01, host_cpu_is_intel ? 0xc1 : 0xd9, 0xc3 };
 	struct kvm_vcpu *vcpu;
@@ -171,10 +139,11 @@ static void test_hypercall_page(void)
 
 	vm = create_vm(&vcpu);
 	hva = page_hva(vm, HYPERCALL_PAGE);
-	deny_then_complete(vcpu, OP_ENABLE_HYPERCALL_PAGE,
-			   page_gpa(HYPERCALL_PAGE) | HV_X64_MSR_HYPERCALL_ENABLE,
-			   0, HYPERCALL_PAGE, NW, KVM_MEMORY_EXIT_FLAG_WRITE,
-			   "HV_X64_MSR_HYPERCALL at a NO_WRITE page");
+	memattr_deny_then_complete(vcpu, OP_ENABLE_HYPERCALL_PAGE,
+				   page_gpa(HYPERCALL_PAGE) | HV_X64_MSR_HYPERCALL_ENABLE,
+				   0, page_gpa(HYPERCALL_PAGE), hva, NW,
+				   KVM_MEMORY_EXIT_FLAG_WRITE,
+				   "HV_X64_MSR_HYPERCALL at a NO_WRITE page");
 	TEST_ASSERT(!memcmp(hva, expected, sizeof(expected)),
 		    "The retried WRMSR should write %s; ret to the hypercall page, found %02x %02x %02x %02x",
 		    host_cpu_is_intel ? "vmcall" : "vmmcall",
@@ -186,6 +155,7 @@ static void test_hypercall_page(void)
 	kvm_vm_free(vm);
 	pr_info("Hypercall page: enabling it on a NO_WRITE page exits WRITE and writes nothing; retried, it writes %s; ret\n",
 		host_cpu_is_intel ? "vmcall" : "vmmcall");
+	return true;
 }
 
 /*
@@ -195,7 +165,7 @@ static void test_hypercall_page(void)
  * is retried and succeeds.  Buggy kernel: the uncached read accessor is not
  * checked, KVM reads the page and the hypercall succeeds without an exit.
  */
-static void test_hypercall_input(void)
+static bool test_hypercall_input(void)
 {
 	struct hv_tlb_flush *flush;
 	struct hv_send_ipi *ipi;
@@ -210,10 +180,11 @@ static void test_hypercall_input(void)
 	flush->address_space = 0;
 	flush->flags = HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
 	flush->processor_mask = 0;
-	deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
-			   page_gpa(FLUSH_PAGE), FLUSH_PAGE, NR | NW | NX,
-			   KVM_MEMORY_EXIT_FLAG_READ,
-			   "HvFlushVirtualAddressSpace with its input in a no-access page");
+	memattr_deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE,
+				   page_gpa(FLUSH_PAGE), page_gpa(FLUSH_PAGE),
+				   page_hva(vm, FLUSH_PAGE), NR | NW | NX,
+				   KVM_MEMORY_EXIT_FLAG_READ,
+				   "HvFlushVirtualAddressSpace with its input in a no-access page");
 	pr_info("Hypercall input: HvFlushVirtualAddressSpace from a no-access page exits READ, succeeds once allowed\n");
 
 	/* 2b: HvSendSyntheticClusterIpi to no vCPU: KVM returns success. */
@@ -221,41 +192,29 @@ static void test_hypercall_input(void)
 	ipi->vector = IPI_VECTOR;
 	ipi->reserved = 0;
 	ipi->cpu_mask = 0;
-	deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_SEND_IPI,
-			   page_gpa(IPI_PAGE), IPI_PAGE, NR | NW | NX,
-			   KVM_MEMORY_EXIT_FLAG_READ,
-			   "HvSendSyntheticClusterIpi with its input in a no-access page");
+	memattr_deny_then_complete(vcpu, OP_HYPERCALL, HVCALL_SEND_IPI,
+				   page_gpa(IPI_PAGE), page_gpa(IPI_PAGE),
+				   page_hva(vm, IPI_PAGE), NR | NW | NX,
+				   KVM_MEMORY_EXIT_FLAG_READ,
+				   "HvSendSyntheticClusterIpi with its input in a no-access page");
 	pr_info("Hypercall input: HvSendSyntheticClusterIpi from a no-access page exits READ, succeeds once allowed\n");
 	kvm_vm_free(vm);
+	return true;
 }
 
-/*
- * Runs both cases, or those whose numbers are given as arguments (to see
- * case 2 fail on a kernel where case 1 fails too).
- */
 int main(int argc, char *argv[])
 {
-	bool run[2] = { argc < 2, argc < 2 };
-	struct kvm_vm *vm;
-	int i, n;
+	static const struct memattr_case cases[] = {
+		{ "1. the hypercall page", test_hypercall_page },
+		{ "2. hypercall input", test_hypercall_input },
+	};
 
-	for (i = 1; i < argc; i++) {
-		n = atoi_positive("Case number", argv[i]);
-		TEST_ASSERT(n <= ARRAY_SIZE(run), "No case %d", n);
-		run[n - 1] = true;
-	}
-
-	vm = vm_create_barebones();
-	TEST_REQUIRE(memattr_supported(vm) & NW);
-	kvm_vm_free(vm);
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 	TEST_ASSERT(kvm_has_cap(KVM_CAP_SYS_HYPERV_CPUID) &&
 		    kvm_has_cap(KVM_CAP_HYPERV_TLBFLUSH) &&
 		    kvm_has_cap(KVM_CAP_HYPERV_SEND_IPI),
 		    "KVM should emulate Hyper-V (CONFIG_KVM_HYPERV) with TLB flush and IPI hypercalls");
 
-	if (run[0])
-		test_hypercall_page();
-	if (run[1])
-		test_hypercall_input();
+	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
 }

@@ -452,43 +452,17 @@ static bool test_skip_completed(void)
 	return true;
 }
 
-/*
- * Runs every case, or those whose numbers are given as arguments (to see
- * one case fail on a kernel where an earlier one fails too).
- */
 int main(int argc, char *argv[])
 {
-	static const struct {
-		const char *name;
-		bool (*run)(void);
-	} cases[] = {
+	static const struct memattr_case cases[] = {
 		{ "1. SVM VMSAVE/VMLOAD", test_svm_vmsave_vmload },
 		{ "2. paravirtual MSRs (wall clock, kvmclock, steal time)", test_pv_msrs },
 		{ "3. skipping an instruction userspace completed", test_skip_completed },
 		{ "4. PV EOI MSR", test_pv_eoi },
 		{ "5. async PF MSR", test_async_pf },
 	};
-	bool selected[ARRAY_SIZE(cases)];
-	struct kvm_vm *vm;
-	int i, n;
 
-	vm = vm_create_barebones();
-	TEST_REQUIRE(memattr_supported(vm) & NW);
-	kvm_vm_free(vm);
-
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		selected[i] = argc < 2;
-	for (i = 1; i < argc; i++) {
-		n = atoi_positive("Case number", argv[i]);
-		TEST_ASSERT(n <= ARRAY_SIZE(cases), "No case %d", n);
-		selected[n - 1] = true;
-	}
-
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (!selected[i])
-			continue;
-		pr_info("%s: %s\n", cases[i].name,
-			cases[i].run() ? "passed" : "not applicable");
-	}
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
+	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
 }

@@ -507,13 +507,7 @@ static void test_walker_write_only(void)
 
 int main(int argc, char *argv[])
 {
-	struct kvm_vm *vm;
-	uint64_t supported;
-
-	vm = vm_create_barebones();
-	supported = memattr_supported(vm);
-	kvm_vm_free(vm);
-	TEST_REQUIRE(supported & NW);
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 	TEST_REQUIRE(kvm_is_forced_emulation_enabled());
 
 	pr_info("MMU: %s\n", mmu_name());

@@ -279,7 +279,7 @@ static void test_set_while_writing(void)
 
 int main(int argc, char *argv[])
 {
-	access_guest_require_no_write();
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 
 	test_dirty_logging();
 	test_guest_page_tables();

@@ -481,12 +481,8 @@ static void run_case_4(bool nested_tdp, uint64_t supported)
 int main(int argc, char *argv[])
 {
 	bool nested_tdp;
-	struct kvm_vm *vm;
-	uint64_t supported;
+	uint64_t supported = memattr_supported_by_default_vm();
 
-	vm = vm_create_barebones();
-	supported = memattr_supported(vm);
-	kvm_vm_free(vm);
 	TEST_ASSERT(supported & NW && supported & NX,
 		    "NO_WRITE and NO_EXEC must be supported, got 0x%lx", supported);
 

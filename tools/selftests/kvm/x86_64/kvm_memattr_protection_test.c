@@ -307,7 +307,7 @@ static void test_invalid_arguments(void)
 
 int main(int argc, char *argv[])
 {
-	access_guest_require_no_write();
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 
 	test_combinations();
 	test_readonly_memslot();

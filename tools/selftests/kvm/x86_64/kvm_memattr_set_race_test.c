@@ -233,10 +233,7 @@ static void test_set_vs_emulated_write(void)
 
 int main(void)
 {
-	struct kvm_vm *vm = vm_create_barebones();
-
-	TEST_REQUIRE(memattr_supported(vm) & NW);
-	kvm_vm_free(vm);
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 
 	test_set_vs_emulated_write();
 	pr_info("SET vs. an emulated write in flight: passed\n");

@@ -303,47 +303,22 @@ static bool test_rsm(void)
 	return true;
 }
 
-/*
- * Runs every case, or those whose numbers are given as arguments (to see
- * one case fail on a kernel where an earlier one fails too).
- */
 int main(int argc, char *argv[])
 {
-	static const struct {
-		const char *name;
-		bool (*run)(void);
-	} cases[] = {
+	static const struct memattr_case cases[] = {
 		{ "1. SMI and RSM without attributes (control)", test_control },
 		{ "2. SMI entry, state save to a NO_WRITE page", test_smi_entry },
 		{ "3. RSM, state load from a no-access page", test_rsm },
 	};
-	bool selected[ARRAY_SIZE(cases)];
-	struct kvm_vm *barebones;
-	int i, n;
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_SMM));
-	barebones = vm_create_barebones();
-	TEST_REQUIRE(memattr_supported(barebones) & NW);
-	kvm_vm_free(barebones);
+	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 
 	pr_info("MMU: %s; SMBASE 0x%llx, state-save page 0x%llx, handler at 0x%llx\n",
 		!kvm_is_tdp_enabled() ? "shadow paging" :
 		get_kvm_param_bool("tdp_mmu") ? "TDP MMU" : "legacy MMU",
 		SMRAM_GPA, SAVE_GPA, SMRAM_GPA + HANDLER_OFFSET);
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		selected[i] = argc < 2;
-	for (i = 1; i < argc; i++) {
-		n = atoi_positive("Case number", argv[i]);
-		TEST_ASSERT(n <= ARRAY_SIZE(cases), "No case %d", n);
-		selected[n - 1] = true;
-	}
-
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (!selected[i])
-			continue;
-		pr_info("%s: %s\n", cases[i].name,
-			cases[i].run() ? "passed" : "not applicable");
-	}
+	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
 }

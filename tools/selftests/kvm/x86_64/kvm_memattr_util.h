@@ -47,6 +47,16 @@ static inline uint64_t memattr_supported(struct kvm_vm *vm)
 	return vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
 }
 
+/* What a default VM accepts. */
+static inline uint64_t memattr_supported_by_default_vm(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	uint64_t supported = memattr_supported(vm);
+
+	kvm_vm_free(vm);
+	return supported;
+}
+
 /*
  * KVM_RUN, whose result is @r, stopped with -1/EFAULT and a
  * KVM_EXIT_MEMORY_FAULT for a denied @flags access to [@gpa, +@size).
@@ -56,7 +66,11 @@ static inline void assert_memory_fault(struct kvm_vcpu *vcpu, int r,
 				       uint64_t flags, const char *what)
 {
 	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
 
+	/* A guest assertion (say, a #GP instead of the exit) tells more. */
+	if (!r && get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
 	TEST_ASSERT(r == -1 && errno == EFAULT,
 		    "%s: KVM_RUN should fail with EFAULT, got %d (errno %d), exit reason %s",
 		    what, r, errno, exit_reason_str(run->exit_reason));
@@ -177,6 +191,38 @@ static inline void memattr_deny_then_complete(struct kvm_vcpu *vcpu, uint64_t op
 	memattr_start_op(vcpu->vm, op, arg, val);
 	memattr_run_denied(vcpu, gpa, hva, attributes, flag, what);
 	memattr_finish_op(vcpu, what);
+}
+
+/* A numbered case of a test: returns false where it cannot exist. */
+struct memattr_case {
+	const char *name;
+	bool (*run)(void);
+};
+
+/*
+ * Runs every case, or those whose numbers (from 1) are given as arguments,
+ * to see one case fail on a kernel where an earlier one fails too.
+ */
+static inline void memattr_run_cases(const struct memattr_case *cases,
+				     int nr_cases, int argc, char *argv[])
+{
+	bool selected[nr_cases];
+	int i, n;
+
+	for (i = 0; i < nr_cases; i++)
+		selected[i] = argc < 2;
+	for (i = 1; i < argc; i++) {
+		n = atoi_positive("Case number", argv[i]);
+		TEST_ASSERT(n <= nr_cases, "No case %d", n);
+		selected[n - 1] = true;
+	}
+
+	for (i = 0; i < nr_cases; i++) {
+		if (!selected[i])
+			continue;
+		pr_info("%s: %s\n", cases[i].name,
+			cases[i].run() ? "passed" : "not applicable");
+	}
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */
