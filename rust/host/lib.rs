@@ -16,9 +16,6 @@ mod attributes;
 #[path = "../kvm_memattr/range.rs"]
 #[allow(dead_code)]
 mod range;
-#[path = "../kvm_memattr/region_summary.rs"]
-#[allow(dead_code)]
-mod region_summary;
 #[path = "../kvm_memattr/run_map.rs"]
 #[allow(dead_code)]
 mod run_map;
@@ -30,8 +27,6 @@ mod uapi;
 mod attributes_tests;
 #[cfg(test)]
 mod range_tests;
-#[cfg(test)]
-mod region_summary_tests;
 #[cfg(test)]
 mod run_map_tests;
 #[cfg(test)]

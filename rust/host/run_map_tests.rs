@@ -5,46 +5,88 @@
 
 use crate::run_map::*;
 use proptest::prelude::*;
-use std::{collections::BTreeMap, vec::Vec};
+use core::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 /// The map as the module keeps it, with a `BTreeMap` in place of the xarray.
 #[derive(Default, Debug)]
-struct Map(BTreeMap<u64, Run>);
+struct Map(RefCell<BTreeMap<u64, Run>>);
 
 impl RunLookup for Map {
     fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
-        self.0.range(gfn..).next().map(|(&key, &run)| (key, run))
+        self.0.borrow().range(gfn..).next().map(|(&key, &run)| (key, run))
+    }
+}
+
+impl RunStore for Map {
+    type Error = ();
+
+    fn store(&self, key: u64, run: Run) -> Result<(), ()> {
+        self.0.borrow_mut().insert(key, run);
+        Ok(())
+    }
+
+    fn next_key_in(&self, from: u64, to: u64) -> Option<u64> {
+        self.0.borrow().range(from..=to).next().map(|(&key, _)| key)
+    }
+
+    fn erase(&self, key: u64) {
+        self.0.borrow_mut().remove(&key);
+    }
+}
+
+/// A map that calls `check` after each change, and fails the store of a
+/// new key once `allocations` of them succeeded.
+struct Watched<'a, F: Fn(&Map)> {
+    map: &'a Map,
+    check: F,
+    allocations: Cell<usize>,
+}
+
+impl<F: Fn(&Map)> RunLookup for Watched<'_, F> {
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
+        self.map.next_run(gfn)
+    }
+}
+
+impl<F: Fn(&Map)> RunStore for Watched<'_, F> {
+    type Error = ();
+
+    fn store(&self, key: u64, run: Run) -> Result<(), ()> {
+        if !self.map.0.borrow().contains_key(&key) {
+            if self.allocations.get() == 0 {
+                return Err(());
+            }
+            self.allocations.set(self.allocations.get() - 1);
+        }
+        self.map.store(key, run)?;
+        (self.check)(self.map);
+        Ok(())
+    }
+
+    fn next_key_in(&self, from: u64, to: u64) -> Option<u64> {
+        self.map.next_key_in(from, to)
+    }
+
+    fn erase(&self, key: u64) {
+        self.map.erase(key);
+        (self.check)(self.map);
     }
 }
 
 impl Map {
-    /// Applies a plan step by step, calling `check` after each step.
-    fn apply(&mut self, plan: &SetPlan, mut check: impl FnMut(&Map)) {
-        for store in plan.stores() {
-            self.0.insert(store.last, store.run);
-            check(self);
-        }
-        let doomed: Vec<u64> = self
-            .0
-            .range(plan.erase_first..=plan.erase_last)
-            .map(|(&key, _)| key)
-            .filter(|&key| plan.erases_in_pass(key))
-            .collect();
-        for key in doomed.into_iter().chain(plan.erase_after) {
-            self.0.remove(&key);
-            check(self);
-        }
+    fn set(&self, first: u64, last: u64, attributes: u64) {
+        plan_set(self, first, last, attributes).apply(self).unwrap();
     }
 
-    fn set(&mut self, first: u64, last: u64, attributes: u64) {
-        let plan = plan_set(self, first, last, attributes);
-        self.apply(&plan, |_| {});
+    fn len(&self) -> usize {
+        self.0.borrow().len()
     }
 
     /// Runs are ordered, disjoint, non-empty, non-zero and maximal.
     fn assert_invariants(&self) {
         let mut previous: Option<(u64, Run)> = None;
-        for (&last, &run) in &self.0 {
+        for (&last, &run) in self.0.borrow().iter() {
             assert!(run.start <= last, "empty run {run:?} at {last}");
             assert_ne!(run.attributes, 0, "zero run at {last}");
             if let Some((prev_last, prev)) = previous {
@@ -84,18 +126,29 @@ fn set_strategy() -> impl Strategy<Value = (u64, u64, u64)> {
 proptest! {
     #[test]
     fn sets_match_a_page_model(sets in prop::collection::vec(set_strategy(), 1..40)) {
-        let mut map = Map::default();
+        let map = Map::default();
         let mut model = [0u64; PAGES as usize];
         for (first, last, attributes) in sets {
             let before = model;
             model_set(&mut model, first, last, attributes);
             let plan = plan_set(&map, first, last, attributes);
-            // Outside the range, every intermediate state reads as before.
-            map.apply(&plan, |map| {
-                for gfn in (0..PAGES).filter(|g| *g < first || *g > last) {
-                    assert_eq!(attributes_at(map, gfn, PAGES - 1).0, before[gfn as usize]);
-                }
-            });
+            // Outside the range, every intermediate state reads as before;
+            // inside, the old or the new attributes.
+            let watched = Watched {
+                map: &map,
+                check: |map: &Map| {
+                    for gfn in 0..PAGES {
+                        let now = attributes_at(map, gfn, PAGES - 1).0;
+                        if gfn < first || gfn > last {
+                            assert_eq!(now, before[gfn as usize]);
+                        } else {
+                            assert!(now == before[gfn as usize] || now == attributes);
+                        }
+                    }
+                },
+                allocations: Cell::new(usize::MAX),
+            };
+            plan.apply(&watched).unwrap();
             map.assert_invariants();
             assert_matches(&map, &model);
         }
@@ -104,7 +157,7 @@ proptest! {
     #[test]
     fn run_lengths_match_a_page_model(sets in prop::collection::vec(set_strategy(), 1..20),
                                       start in 0..PAGES) {
-        let mut map = Map::default();
+        let map = Map::default();
         let mut model = [0u64; PAGES as usize];
         for (first, last, attributes) in sets {
             model_set(&mut model, first, last, attributes);
@@ -137,7 +190,7 @@ proptest! {
                                            gfn in 0..PAGES,
                                            block_orders in 0..64u32) {
         let block_orders = block_orders & 0b10_1010;
-        let mut map = Map::default();
+        let map = Map::default();
         let mut model = [0u64; PAGES as usize];
         for (first, last, attributes) in sets {
             model_set(&mut model, first, last, attributes);
@@ -159,7 +212,7 @@ proptest! {
     #[test]
     fn change_of_matches_a_page_model(sets in prop::collection::vec(set_strategy(), 1..20),
                                       (first, last, attributes) in set_strategy()) {
-        let mut map = Map::default();
+        let map = Map::default();
         let mut model = [0u64; PAGES as usize];
         for (first, last, attributes) in sets {
             model_set(&mut model, first, last, attributes);
@@ -186,7 +239,7 @@ impl RunLookup for Counting<'_> {
 
 #[test]
 fn nested_blocks_share_a_lookup() {
-    let mut map = Map::default();
+    let map = Map::default();
     // A run after both blocks around gfn 5: one lookup proves both uniform.
     map.set(40, 40, 1);
     let counting = Counting(&map, core::cell::Cell::new(0));
@@ -201,7 +254,7 @@ fn nested_blocks_share_a_lookup() {
 
 #[test]
 fn block_attributes_of_the_top_block() {
-    let mut map = Map::default();
+    let map = Map::default();
     map.set(MAX_GFN, MAX_GFN, 1);
     // The last block of the address space: no overflow, and no run in it.
     assert_eq!(block_attributes(&map, u64::MAX, 1 << 31), (0, 1 << 31));
@@ -211,22 +264,22 @@ fn block_attributes_of_the_top_block() {
 
 #[test]
 fn a_set_costs_runs_not_pages() {
-    let mut map = Map::default();
+    let map = Map::default();
     // 1 TiB, then a hole in the middle, then the whole range again.
     let last = (1u64 << 28) - 1;
     map.set(0, last, 2);
-    assert_eq!(map.0.len(), 1);
+    assert_eq!(map.len(), 1);
     map.set(1 << 20, (1 << 21) - 1, 0);
-    assert_eq!(map.0.len(), 2);
+    assert_eq!(map.len(), 2);
     map.set(0, last, 2);
-    assert_eq!(map.0.len(), 1);
+    assert_eq!(map.len(), 1);
     map.set(0, last, 0);
-    assert!(map.0.is_empty());
+    assert_eq!(map.len(), 0);
 }
 
 #[test]
 fn the_highest_gfn_is_usable() {
-    let mut map = Map::default();
+    let map = Map::default();
     map.set(MAX_GFN - 1, MAX_GFN, 6);
     assert_eq!(attributes_at(&map, MAX_GFN, MAX_GFN), (6, MAX_GFN));
     assert_eq!(attributes_at(&map, 0, MAX_GFN), (0, MAX_GFN - 2));
@@ -236,4 +289,81 @@ fn the_highest_gfn_is_usable() {
     };
     assert_eq!(Run::decode(run.encode()), run);
     assert!(run.encode() < 1 << 63);
+}
+
+proptest! {
+    /// A store that cannot allocate fails the SET with the map unchanged.
+    #[test]
+    fn a_failed_allocation_changes_nothing(sets in prop::collection::vec(set_strategy(), 1..20),
+                                           (first, last, attributes) in set_strategy(),
+                                           allocations in 0..2usize) {
+        let map = Map::default();
+        for (first, last, attributes) in sets {
+            map.set(first, last, attributes);
+        }
+        let before = map.0.borrow().clone();
+        let plan = plan_set(&map, first, last, attributes);
+        let watched = Watched { map: &map, check: |_: &Map| {}, allocations: Cell::new(allocations) };
+        if plan.apply(&watched).is_err() {
+            prop_assert_eq!(&*map.0.borrow(), &before);
+        } else {
+            map.assert_invariants();
+        }
+    }
+}
+
+/// A map that counts the lookups and key scans made of it.
+struct CountingStore<'a> {
+    map: &'a Map,
+    lookups: Cell<u32>,
+    scans: Cell<u32>,
+}
+
+impl RunLookup for CountingStore<'_> {
+    fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
+        self.lookups.set(self.lookups.get() + 1);
+        self.map.next_run(gfn)
+    }
+}
+
+impl RunStore for CountingStore<'_> {
+    type Error = ();
+
+    fn store(&self, key: u64, run: Run) -> Result<(), ()> {
+        self.map.store(key, run)
+    }
+
+    fn next_key_in(&self, from: u64, to: u64) -> Option<u64> {
+        self.scans.set(self.scans.get() + 1);
+        self.map.next_key_in(from, to)
+    }
+
+    fn erase(&self, key: u64) {
+        self.map.erase(key);
+    }
+}
+
+/// Sets `first..=last` the way the module does; returns the lookups and
+/// scans it took.
+fn counted_set(map: &Map, first: u64, last: u64, attributes: u64) -> (u32, u32) {
+    let counting = CountingStore { map, lookups: Cell::new(0), scans: Cell::new(0) };
+    let lookups = LastLookups::new(&counting);
+    let plan = plan_set(&lookups, first, last, attributes);
+    assert!(change_of(&lookups, first, last, attributes).changes);
+    plan.apply(&counting).unwrap();
+    (counting.lookups.get(), counting.scans.get())
+}
+
+#[test]
+fn a_set_away_from_runs_takes_one_lookup_and_no_scan() {
+    let map = Map::default();
+    assert_eq!(counted_set(&map, 10, 10, 1), (1, 0));
+    assert_eq!(counted_set(&map, 20, 29, 2), (1, 0));
+    // Splitting a run: the lookup before the range finds it, the one at
+    // the range's end too; nothing to erase.
+    assert_eq!(counted_set(&map, 22, 23, 4), (1, 0));
+    // Over runs inside the range: they are scanned and erased.
+    let (_, scans) = counted_set(&map, 5, 40, 0);
+    assert!(scans > 0);
+    assert_eq!(map.len(), 0);
 }

@@ -11,7 +11,6 @@ mod get_ioctl;
 mod module_state;
 mod provider;
 mod range;
-mod region_summary;
 mod run_map;
 mod store;
 mod uapi;

@@ -47,16 +47,15 @@ impl Provider for KvmMemattr {
         start >= end || vm.store.range_has(start, end - 1, mask, value)
     }
 
-    fn prepare_set(vm: &VmContext, start: u64, end: u64, value: u64) -> Result<SetChange> {
+    fn set_attributes(vm: &VmContext, start: u64, end: u64, value: u64) -> Result<SetChange> {
         // KVM passes a non-empty range of a 64-bit address (see range.rs).
         if start >= end {
             return Err(EINVAL);
         }
-        vm.store.prepare_set(start, end - 1, value)
+        vm.store.set(start, end - 1, value)
     }
 
-    fn commit_set(vm: &VmContext, start: u64, end: u64, value: u64) -> bool {
-        vm.store.commit_set(start, end - 1, value);
+    fn has_attributes(vm: &VmContext) -> bool {
         !vm.store.is_empty()
     }
 

@@ -58,13 +58,12 @@ pub(crate) trait Provider {
         attributes: u64,
     ) -> bool;
 
-    /// Allocates what setting the range needs, changing nothing visible,
-    /// and tells what the change does.
-    fn prepare_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result<SetChange>;
+    /// Sets the range to `attributes`, before KVM invalidates it, and tells
+    /// what that changed; on error, nothing changed.
+    fn set_attributes(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result<SetChange>;
 
-    /// Makes the change that [`Provider::prepare_set`] prepared visible.
-    /// Returns whether some page of the VM has attributes afterwards.
-    fn commit_set(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> bool;
+    /// Whether some page of the VM has attributes.
+    fn has_attributes(vm: &Self::Vm) -> bool;
 
     /// Decides a guest access (one `ACCESS_*` bit) to `gfn`, made by the
     /// CPU (a fault), by KVM's emulator or by KVM for the guest, and tells
@@ -85,19 +84,21 @@ pub(crate) trait Provider {
     fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4]) -> Result;
 }
 
-/// `KVM_MEMATTR_SET_CHANGES` and `KVM_MEMATTR_SET_NARROWS` of
-/// `include/linux/kvm_memattr_ops.h` (function-like macros, which bindgen
-/// does not translate).
+/// The `KVM_MEMATTR_SET_*` flags of `include/linux/kvm_memattr_ops.h`
+/// (function-like macros, which bindgen does not translate).
 const SET_CHANGES: c_int = 1 << 0;
 const SET_NARROWS: c_int = 1 << 1;
+const SET_IN_USE: c_int = 1 << 2;
 
-/// What `prepare_set` returns to KVM for `change`.
-fn set_change_flags(change: SetChange) -> c_int {
-    match change {
-        SetChange { changes: false, .. } => 0,
-        SetChange { narrows: false, .. } => SET_CHANGES,
-        SetChange { narrows: true, .. } => SET_CHANGES | SET_NARROWS,
+/// What `set_attributes` returns to KVM for `change`, after which the VM
+/// has attributes or not (`in_use`).
+fn set_flags(change: SetChange, in_use: impl FnOnce() -> bool) -> c_int {
+    if !change.changes {
+        return 0;
     }
+    let narrows = if change.narrows { SET_NARROWS } else { 0 };
+    let in_use = if in_use() { SET_IN_USE } else { 0 };
+    SET_CHANGES | narrows | in_use
 }
 
 /// A provider's answer about a guest access.
@@ -146,8 +147,7 @@ impl<T: Provider> Registration<T> {
                 check_attributes: Some(Self::check_attributes_callback),
                 get_attributes: Some(Self::get_attributes_callback),
                 range_has_attributes: Some(Self::range_has_attributes_callback),
-                prepare_set: Some(Self::prepare_set_callback),
-                commit_set: Some(Self::commit_set_callback),
+                set_attributes: Some(Self::set_attributes_callback),
                 fault_access: Some(Self::fault_access_callback),
                 vm_ioctl: Some(Self::vm_ioctl_callback),
                 check_extension: Some(Self::check_extension_callback),
@@ -258,7 +258,7 @@ impl<T: Provider> Registration<T> {
     /// # Safety
     ///
     /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
-    unsafe extern "C" fn prepare_set_callback(
+    unsafe extern "C" fn set_attributes_callback(
         vm_priv: *mut c_void,
         start: u64,
         end: u64,
@@ -266,20 +266,10 @@ impl<T: Provider> Registration<T> {
     ) -> c_int {
         // SAFETY: KVM passes the `priv` of a live bound VM.
         let vm = unsafe { Self::vm(vm_priv) };
-        from_result(|| T::prepare_set(&vm, start, end, attributes).map(set_change_flags))
-    }
-
-    /// # Safety
-    ///
-    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
-    unsafe extern "C" fn commit_set_callback(
-        vm_priv: *mut c_void,
-        start: u64,
-        end: u64,
-        attributes: u64,
-    ) -> bool {
-        // SAFETY: KVM passes the `priv` of a live bound VM.
-        T::commit_set(unsafe { &Self::vm(vm_priv) }, start, end, attributes)
+        from_result(|| {
+            T::set_attributes(&vm, start, end, attributes)
+                .map(|change| set_flags(change, || T::has_attributes(&vm)))
+        })
     }
 
     /// # Safety

@@ -48,39 +48,78 @@ pub(crate) trait RunLookup {
     fn next_run(&self, gfn: u64) -> Option<(u64, Run)>;
 }
 
-/// A lookup and its answer: `(gfn, next_run(gfn))`.
-type Answer = (u64, Option<(u64, Run)>);
+/// A lookup and its answer: the run found at or after `asked`, under `key`,
+/// or no run if `key` is [`NO_RUN`].  It answers for every gfn from `asked`
+/// to `key`: no run ends in between.
+#[derive(Clone, Copy)]
+struct Answer {
+    asked: u64,
+    key: u64,
+    run: Run,
+}
+
+/// The `key` of an [`Answer`] that found no run: above every key.
+const NO_RUN: u64 = u64::MAX;
+
+impl Answer {
+    /// An answer for no gfn.
+    const NONE: Self = Self {
+        asked: u64::MAX,
+        key: 0,
+        run: Run {
+            start: 0,
+            attributes: 0,
+        },
+    };
+
+    fn covers(&self, gfn: u64) -> bool {
+        self.asked <= gfn && gfn <= self.key
+    }
+
+    fn found(&self) -> Option<(u64, Run)> {
+        (self.key != NO_RUN).then_some((self.key, self.run))
+    }
+}
 
 /// A [`RunLookup`] that remembers its last two answers, each of which also
-/// answers for the gfns between the one asked about and the run found: no
-/// run ends in between.  Planning a change asks about the edges of its
-/// range more than once; the blocks around a faulting gfn are nested.
+/// answers for the gfns between the one asked about and the run found.
+/// Planning a change asks about the edges of its range more than once; the
+/// blocks around a faulting gfn are nested.
 pub(crate) struct LastLookups<'a, M: RunLookup> {
     map: &'a M,
-    answers: core::cell::Cell<[Option<Answer>; 2]>,
+    newer: core::cell::Cell<Answer>,
+    older: core::cell::Cell<Answer>,
 }
 
 impl<'a, M: RunLookup> LastLookups<'a, M> {
     pub(crate) fn new(map: &'a M) -> Self {
         Self {
             map,
-            answers: core::cell::Cell::new([None; 2]),
+            newer: core::cell::Cell::new(Answer::NONE),
+            older: core::cell::Cell::new(Answer::NONE),
         }
     }
 }
 
 impl<M: RunLookup> RunLookup for LastLookups<'_, M> {
     fn next_run(&self, gfn: u64) -> Option<(u64, Run)> {
-        let [newer, older] = self.answers.get();
-        let covers = |(asked, answer): &Answer| {
-            *asked <= gfn && answer.is_none_or(|(key, _)| gfn <= key)
-        };
-        if let Some((_, answer)) = [newer, older].into_iter().flatten().find(covers) {
-            return answer;
+        let newer = self.newer.get();
+        if newer.covers(gfn) {
+            return newer.found();
         }
-        let answer = self.map.next_run(gfn);
-        self.answers.set([Some((gfn, answer)), newer]);
-        answer
+        let older = self.older.get();
+        if older.covers(gfn) {
+            return older.found();
+        }
+        let found = self.map.next_run(gfn);
+        let (key, run) = found.unwrap_or((NO_RUN, Answer::NONE.run));
+        self.older.set(newer);
+        self.newer.set(Answer {
+            asked: gfn,
+            key,
+            run,
+        });
+        found
     }
 }
 
@@ -163,6 +202,23 @@ pub(crate) fn change_of(map: &impl RunLookup, first: u64, last: u64, attributes:
     }
 }
 
+/// Write access to a map of runs, for [`SetPlan::apply`].
+pub(crate) trait RunStore: RunLookup {
+    /// Why a store failed.
+    type Error;
+
+    /// Stores `run` under `key`.  Fails only for a `key` that holds no run,
+    /// when what holding one takes cannot be allocated; the map is then
+    /// unchanged.
+    fn store(&self, key: u64, run: Run) -> Result<(), Self::Error>;
+
+    /// The lowest key of a run in `from..=to`.
+    fn next_key_in(&self, from: u64, to: u64) -> Option<u64>;
+
+    /// Removes the run under `key`.
+    fn erase(&self, key: u64);
+}
+
 /// One store of a [`SetPlan`]: `run` under the key `last`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Store {
@@ -172,17 +228,20 @@ pub(crate) struct Store {
 
 /// How to turn the map into the one where `first..=last` has new attributes.
 ///
-/// Apply the stores in order; then erase, in ascending order, every key in
-/// `erase_first..=erase_last` that no store wrote; then erase `erase_after`.
-/// In that order, a reader looking up a gfn outside `first..=last` sees the
-/// same attributes before, during and after the change: the run merged from
-/// the left keeps answering for its pages until the keys between it and the
-/// merged run are gone.  Gfns inside the range may read either value until
-/// the change is complete, which the caller covers with an MMU invalidation
-/// of the range.
+/// Apply the stores in order: the rest of a run split on the left, under a
+/// new key; the new run; the rest of a run split on the right, under its
+/// old key.  Then erase, in ascending order, every key in
+/// `erase_first..=erase_last` that no store wrote (see [`SetPlan::apply`]),
+/// then `erase_after`.  In that order, a reader looking up a gfn outside
+/// `first..=last` sees the same attributes before, during and after the
+/// change: the run merged from the left keeps answering for its pages until
+/// the keys between it and the merged run are gone.  A reader of a gfn
+/// inside the range reads its old or its new attributes, never others.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SetPlan {
     pub(crate) stores: [Option<Store>; 3],
+    /// The first key in the range that may need erasing; after
+    /// `erase_last` if none does.
     pub(crate) erase_first: u64,
     pub(crate) erase_last: u64,
     pub(crate) erase_after: Option<u64>,
@@ -200,10 +259,64 @@ impl SetPlan {
             && self.erase_after != Some(key)
             && !self.stores().any(|store| store.last == key)
     }
+
+    /// Applies the plan to the map it was planned on.  On error, which only
+    /// a store under a new key can return, the map is unchanged.
+    pub(crate) fn apply<M: RunStore>(&self, map: &M) -> Result<(), M::Error> {
+        let [left_rest, new_run, right_rest] = self.stores;
+        // The left rest repeats what the old key says of its pages: nothing
+        // changes for readers until the new run is stored.
+        if let Some(rest) = left_rest {
+            map.store(rest.last, rest.run)?;
+        }
+        if let Some(run) = new_run {
+            if let Err(e) = map.store(run.last, run.run) {
+                if let Some(rest) = left_rest {
+                    map.erase(rest.last);
+                }
+                return Err(e);
+            }
+        }
+        // Under the key of a run that exists: cannot fail.
+        if let Some(rest) = right_rest {
+            map.store(rest.last, rest.run).ok();
+        }
+        // Before a key in the range goes, its run takes the new attributes,
+        // and it goes only once the next key did: a reader of a gfn in the
+        // range then finds its old run or the new attributes, never the run
+        // or the gap after it.  A change to 0 needs no such step: whatever
+        // follows an erased key in the range reads 0.
+        let mut from = self.erase_first;
+        let mut rewritten = None;
+        while from <= self.erase_last {
+            let Some(key) = map.next_key_in(from, self.erase_last) else {
+                break;
+            };
+            from = key + 1;
+            if !self.erases_in_pass(key) {
+                continue;
+            }
+            if let Some(run) = new_run {
+                // Under the key of a run that exists: cannot fail.
+                map.store(key, run.run).ok();
+            }
+            if let Some(previous) = rewritten.replace(key) {
+                map.erase(previous);
+            }
+        }
+        if let Some(key) = rewritten {
+            map.erase(key);
+        }
+        if let Some(key) = self.erase_after {
+            map.erase(key);
+        }
+        Ok(())
+    }
 }
 
 /// Plans setting `first..=last` (with `first <= last <= MAX_GFN`) to
-/// `attributes`.
+/// `attributes`.  The first lookup is of the gfn before the range, whose
+/// answer often covers the range too.
 pub(crate) fn plan_set(map: &impl RunLookup, first: u64, last: u64, attributes: u64) -> SetPlan {
     // The run holding `first`, or ending just before it.
     let left = map
@@ -260,10 +373,17 @@ pub(crate) fn plan_set(map: &impl RunLookup, first: u64, last: u64, attributes: 
             },
         });
     }
+    // Keys from `first` on: if the first is the right run's, a store
+    // rewrites it or it lies past the range, and there is nothing to erase.
+    let first_key = map.next_run(first).map(|(key, _)| key);
+    let erase_first = match first_key {
+        Some(key) if Some(key) != right.map(|(key, _)| key) => key,
+        _ => erase_last + 1,
+    };
 
     SetPlan {
         stores,
-        erase_first: first,
+        erase_first,
         erase_last,
         // The merged run is stored under `new_last`; its old key goes.
         erase_after: merged_left_key.filter(|&key| key != new_last),

@@ -4,16 +4,14 @@
 //!
 //! Every run of pages with the same non-zero attributes is one entry, under
 //! the run's last gfn (see `run_map.rs`), so lookups are one lock-free
-//! `xa_find()` and a change costs O(runs it touches), never O(pages).  A
-//! summary of the regions that hold runs answers most page faults outside
-//! them without a lookup (see `region_summary.rs`).
+//! `xa_find()` and a change costs O(runs it touches), never O(pages).  KVM
+//! asks nothing about a gfn in a 1 GiB region where no SET put attributes.
 
-use crate::region_summary::{RegionSummary, REGION_ORDER};
 use crate::run_map::{
-    self, attributes_at, change_of, plan_set, LastLookups, Run, RunLookup, SetChange, SetPlan,
+    self, attributes_at, change_of, plan_set, LastLookups, Run, RunLookup, RunStore, SetChange,
 };
 use crate::xarray::IntXArray;
-use kernel::{new_spinlock, prelude::*, sync::SpinLock};
+use kernel::prelude::*;
 
 /// The attribute map of one VM.
 ///
@@ -23,11 +21,6 @@ use kernel::{new_spinlock, prelude::*, sync::SpinLock};
 pub(crate) struct AttributeStore {
     #[pin]
     runs: IntXArray,
-    regions: RegionSummary,
-    /// The plan of the change between [`Self::prepare_set`] and
-    /// [`Self::commit_set`], so that the commit looks nothing up again.
-    #[pin]
-    pending: SpinLock<Option<SetPlan>>,
 }
 
 impl RunLookup for AttributeStore {
@@ -38,13 +31,27 @@ impl RunLookup for AttributeStore {
     }
 }
 
+impl RunStore for AttributeStore {
+    type Error = Error;
+
+    fn store(&self, key: u64, run: Run) -> Result {
+        self.runs.store(key, run.encode())
+    }
+
+    fn next_key_in(&self, from: u64, to: u64) -> Option<u64> {
+        self.runs.next_in(from, to).map(|(key, _)| key)
+    }
+
+    fn erase(&self, key: u64) {
+        self.runs.erase(key);
+    }
+}
+
 impl AttributeStore {
     /// Creates an empty map: every page has attributes 0.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             runs <- IntXArray::new(),
-            regions: RegionSummary::new(),
-            pending <- new_spinlock!(None),
         })
     }
 
@@ -55,9 +62,6 @@ impl AttributeStore {
 
     /// The attributes of `gfn`.
     pub(crate) fn get(&self, gfn: u64) -> u64 {
-        if self.regions.region_is_empty(gfn) || self.runs.is_empty() {
-            return 0;
-        }
         attributes_at(self, gfn, gfn).0
     }
 
@@ -66,10 +70,6 @@ impl AttributeStore {
     /// page.
     #[inline]
     pub(crate) fn block_attributes(&self, gfn: u64, block_orders: u32) -> (u64, u32) {
-        // Every block up to the region's size lies inside the empty region.
-        if self.regions.region_is_empty(gfn) && block_orders >> (REGION_ORDER + 1) == 0 {
-            return (0, block_orders);
-        }
         run_map::block_attributes(self, gfn, block_orders)
     }
 
@@ -84,61 +84,19 @@ impl AttributeStore {
         run_map::range_has(self, first, last, mask, attributes)
     }
 
-    /// Allocates what setting `first..=last` to `attributes` needs, without
-    /// changing what readers see, and tells what the change does.  Nothing
-    /// is prepared for a change that changes nothing.  On error, nothing is
-    /// left allocated.
-    pub(crate) fn prepare_set(&self, first: u64, last: u64, attributes: u64) -> Result<SetChange> {
+    /// Sets `first..=last` to `attributes`, and tells what that changed.
+    /// Until it returns, a reader of a gfn in the range reads the old or
+    /// the new attributes, one of a gfn outside reads no change.  On error
+    /// (`ENOMEM`), nothing changed.  Changes must be serialised.
+    pub(crate) fn set(&self, first: u64, last: u64, attributes: u64) -> Result<SetChange> {
         // Planning asks about the same few gfns again: look each up once.
         let map = LastLookups::new(self);
+        let plan = plan_set(&map, first, last, attributes);
         let change = change_of(&map, first, last, attributes);
         if !change.changes {
             return Ok(change);
         }
-        let plan = plan_set(&map, first, last, attributes);
-        for (done, store) in plan.stores().enumerate() {
-            if let Err(e) = self.runs.reserve(store.last) {
-                for reserved in plan.stores().take(done) {
-                    self.runs.release(reserved.last);
-                }
-                return Err(e);
-            }
-        }
-        *self.pending.lock() = Some(plan);
+        plan.apply(self)?;
         Ok(change)
-    }
-
-    /// Sets `first..=last` to `attributes`, after [`Self::prepare_set`] with
-    /// the same arguments.  The map is the same as at that call, since the
-    /// caller serialises changes, so the plan and its reservations are too.
-    pub(crate) fn commit_set(&self, first: u64, last: u64, attributes: u64) {
-        let pending = self.pending.lock().take();
-        let plan = pending.unwrap_or_else(|| plan_set(self, first, last, attributes));
-        // Runs only lose pages inside `first..=last`, so only a new run
-        // marks regions, and only a change to 0 can empty them.
-        if attributes != 0 {
-            self.regions.mark(first, last);
-        }
-        for store in plan.stores() {
-            if self.runs.store(store.last, store.run.encode()).is_err() {
-                // Cannot happen: the index was reserved and the value fits.
-                pr_warn!("store at {} failed despite its reservation\n", store.last);
-            }
-        }
-        let mut from = plan.erase_first;
-        while let Some((key, _)) = self.runs.next_in(from, plan.erase_last) {
-            if plan.erases_in_pass(key) {
-                self.runs.erase(key);
-            }
-            from = key + 1;
-        }
-        if let Some(key) = plan.erase_after {
-            self.runs.erase(key);
-        }
-        if attributes == 0 {
-            self.regions.unmark_empty(first, last, |region_first, region_last| {
-                attributes_at(self, region_first, region_last) == (0, region_last)
-            });
-        }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) const MAX_VALUE: u64 = (1 << 63) - 1;
 ///
 /// # Invariants
 ///
-/// `xa` is initialised, and holds only value entries and reserved entries.
+/// `xa` is initialised, and holds only value entries.
 #[pin_data(PinnedDrop)]
 pub(crate) struct IntXArray {
     #[pin]
@@ -58,7 +58,7 @@ impl IntXArray {
     }
 
     /// The entry with the lowest index at or after `index`, as
-    /// `(index, value)`.  Reserved entries are skipped.
+    /// `(index, value)`.
     pub(crate) fn next(&self, index: u64) -> Option<(u64, u64)> {
         self.next_in(index, u64::MAX)
     }
@@ -69,36 +69,21 @@ impl IntXArray {
         let mut found = index as usize;
         // SAFETY: By the type invariant, `self.xa` is initialised, and
         // `found` is valid for reads and writes.  `xa_find()` takes the RCU
-        // read lock itself and skips reserved entries.
+        // read lock itself.
         let entry = unsafe {
             bindings::xa_find(self.as_ptr(), &mut found, max as usize, bindings::XA_PRESENT)
         };
         if entry.is_null() {
             return None;
         }
-        // SAFETY: By the type invariant, every entry that is not reserved is
-        // a value entry.
+        // SAFETY: By the type invariant, every entry is a value entry.
         Some((found as u64, unsafe { bindings::xa_to_value(entry) } as u64))
     }
 
-    /// Allocates what storing at `index` needs, so that [`Self::store`] at
-    /// `index` cannot fail.  Readers do not see the reservation.
-    pub(crate) fn reserve(&self, index: u64) -> Result {
-        // SAFETY: By the type invariant, `self.xa` is initialised.
-        to_result(unsafe {
-            bindings::xa_reserve(self.as_ptr(), index as usize, bindings::GFP_KERNEL_ACCOUNT)
-        })
-    }
-
-    /// Drops a reservation at `index` that was not stored to; does nothing
-    /// if `index` holds an entry.
-    pub(crate) fn release(&self, index: u64) {
-        // SAFETY: By the type invariant, `self.xa` is initialised.
-        unsafe { bindings::xa_release(self.as_ptr(), index as usize) };
-    }
-
-    /// Stores `value` (at most [`MAX_VALUE`]) at `index`, which holds an
-    /// entry or a reservation, so that nothing needs to be allocated.
+    /// Stores `value` (at most [`MAX_VALUE`]) at `index`.  Storing at an
+    /// index that holds an entry allocates nothing and cannot fail; at
+    /// another, it may sleep to allocate, and fails with `ENOMEM` if it
+    /// cannot, leaving the xarray unchanged.
     pub(crate) fn store(&self, index: u64, value: u64) -> Result {
         if value > MAX_VALUE {
             return Err(EINVAL);
@@ -110,7 +95,7 @@ impl IntXArray {
                 self.as_ptr(),
                 index as usize,
                 bindings::xa_mk_value(value as usize),
-                bindings::GFP_NOWAIT,
+                bindings::GFP_KERNEL_ACCOUNT,
             )
         };
         // SAFETY: `old` is what `xa_store()` returned.
