@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory attributes and the pages an L1 hypervisor names in its VMCB12 or
+ * VMCS12 for KVM (L0) to read or map at nested VM entry.  The test VM (L1)
+ * is a hypervisor; before it enters L2 (VMRUN on SVM, VMLAUNCH on VMX), KVM
+ * reads L1's MSR permission map or MSR bitmap to merge it with its own, maps
+ * L2's virtual-APIC page to hand its host address to the CPU, which reads
+ * and writes it while L2 runs, and reads the VM-entry MSR-load area.  The
+ * nested VM entry is checked like the CPU's own access to these pages: when
+ * the attributes of the page deny it, KVM_RUN fails with EFAULT and
+ * KVM_EXIT_MEMORY_FAULT, memory_fault.gpa is the page-aligned L1 gpa of the
+ * page, flags the denied access (READ for a page that is only read, READ on
+ * a no-access and WRITE on a NO_WRITE virtual-APIC page), nothing of L2 runs
+ * and the page is left unchanged.  RIP is still at the VM entry instruction:
+ * once the VMM has cleared the attributes, KVM_RUN retries it and L2 runs.
+ *
+ * Each case runs its own VM: L1 prepares the structures, reports the gpa
+ * that it named in VMCB12/VMCS12 with GUEST_SYNC(gpa), and, once the VMM
+ * has protected the page, enters L2, which counts its runs in l2_runs and
+ * exits back to L1 with VMMCALL/VMCALL.  L1 runs L2 without nested paging:
+ * none of this depends on it, nor on KVM's MMU (TDP, legacy or shadow).
+ *
+ * Not tested: the SVM I/O permission map, which VMRUN does not read (KVM
+ * only checks its address, nested_svm_check_bitmap_pa(); it reads it when
+ * L2 does I/O, nested_svm_intercept_ioio()).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "svm_util.h"
+#include "test_util.h"
+#include "vmx.h"
+#include "kvm_memattr_util.h"
+
+/* Bytes of the VM entry instructions, where RIP must be at the exit. */
+#define VMRUN_BYTES	"\x0f\x01\xd8"
+#define VMLAUNCH_BYTES	"\x0f\x01\xc2"
+
+/* The TPR in the virtual-APIC page, and what L1 and L2 put there. */
+#define VAPIC_TPR	0x80
+#define VTPR_L1		0x50
+#define CR8_L2		3
+
+/* What the VM-entry MSR-load area loads for L2. */
+#define LOAD_MSR	MSR_KERNEL_GS_BASE
+#define LOAD_VALUE	0x0000123456789000ull
+
+#define L2_STACK_SIZE	256
+static unsigned long l2_stack[L2_STACK_SIZE] __aligned(16);
+
+enum page_case {
+	SVM_MSRPM_LOW,
+	SVM_MSRPM_HIGH,
+	VMX_MSR_BITMAP,
+	VMX_VAPIC_NO_WRITE,
+	VMX_VAPIC_NO_ACCESS,
+	VMX_MSR_LOAD,
+	NR_PAGE_CASES,
+};
+
+static const struct {
+	const char *name;
+	bool vmx;
+	uint64_t attributes;
+	uint64_t flag;
+} page_cases[NR_PAGE_CASES] = {
+	[SVM_MSRPM_LOW] = {
+		"VMRUN with a no-access first page of the MSR permission map",
+		false, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+	[SVM_MSRPM_HIGH] = {
+		"VMRUN with a no-access second page of the MSR permission map",
+		false, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+	[VMX_MSR_BITMAP] = {
+		"VMLAUNCH with a no-access MSR bitmap",
+		true, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+	[VMX_VAPIC_NO_WRITE] = {
+		"VMLAUNCH with a NO_WRITE virtual-APIC page",
+		true, NW, KVM_MEMORY_EXIT_FLAG_WRITE },
+	[VMX_VAPIC_NO_ACCESS] = {
+		"VMLAUNCH with a no-access virtual-APIC page",
+		true, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+	[VMX_MSR_LOAD] = {
+		"VMLAUNCH with a no-access VM-entry MSR-load area",
+		true, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+};
+
+/* Shared with the guest. */
+static bool is_vmx;
+static uint64_t test_case;
+static uint64_t test_gva;	/* The virtual-APIC page or MSR-load area. */
+static uint64_t test_gpa;
+static uint64_t l2_runs;
+static uint64_t l2_cr8;
+static uint64_t l2_msr;
+
+static inline uint64_t read_cr8(void)
+{
+	uint64_t cr8;
+
+	asm volatile("mov %%cr8, %0" : "=r"(cr8));
+	return cr8;
+}
+
+static inline void write_cr8(uint64_t cr8)
+{
+	asm volatile("mov %0, %%cr8" : : "r"(cr8) : "memory");
+}
+
+/* L2: counts its run, uses the page of the case, and exits to L1. */
+static void l2_guest_code(void)
+{
+	WRITE_ONCE(l2_runs, READ_ONCE(l2_runs) + 1);
+
+	switch (READ_ONCE(test_case)) {
+	case VMX_VAPIC_NO_WRITE:
+	case VMX_VAPIC_NO_ACCESS:
+		/* With the TPR shadow, CR8 is the TPR of the virtual-APIC page. */
+		WRITE_ONCE(l2_cr8, read_cr8());
+		write_cr8(CR8_L2);
+		break;
+	case VMX_MSR_LOAD:
+		WRITE_ONCE(l2_msr, rdmsr(LOAD_MSR));
+		break;
+	}
+
+	if (is_vmx)
+		vmcall();
+	else
+		vmmcall();
+}
+
+/*
+ * SVM: L1 intercepts MSRs through its MSR permission map (the lib's setup
+ * does not), reports the page of it that the VMM protects, and runs L2.
+ */
+static void l1_svm(struct svm_test_data *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	uint64_t gpa;
+
+	/* As if called: the stack is 16-byte aligned before the call. */
+	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+	vmcb->control.intercept |= BIT_ULL(INTERCEPT_MSR_PROT);
+
+	gpa = vmcb->control.msrpm_base_pa;
+	if (test_case == SVM_MSRPM_HIGH)
+		gpa += PAGE_SIZE;
+	GUEST_SYNC(gpa);
+
+	run_guest(vmcb, svm->vmcb_gpa);
+	__GUEST_ASSERT(vmcb->control.exit_code == SVM_EXIT_VMMCALL,
+		       "L2 exited to L1 with code 0x%x, info 0x%lx 0x%lx",
+		       vmcb->control.exit_code, vmcb->control.exit_info_1,
+		       vmcb->control.exit_info_2);
+}
+
+/*
+ * VMX: L1 uses an MSR bitmap (the lib's setup names it but does not enable
+ * it), names the page of the case in its VMCS12, reports its gpa read back
+ * from the VMCS12, and runs L2.
+ */
+static void l1_vmx(struct vmx_pages *vmx)
+{
+	struct vmx_msr_entry *entry = (void *)test_gva;
+	uint64_t ctl, gpa = 0, reason;
+
+	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
+	GUEST_ASSERT(load_vmcs(vmx));
+	prepare_vmcs(vmx, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+
+	/* The lib's bitmap is all clear: L2's MSR accesses do not exit to L1. */
+	ctl = vmreadz(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_USE_MSR_BITMAPS;
+	GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL, ctl));
+
+	switch (test_case) {
+	case VMX_MSR_BITMAP:
+		gpa = vmreadz(MSR_BITMAP);
+		break;
+	case VMX_VAPIC_NO_WRITE:
+	case VMX_VAPIC_NO_ACCESS:
+		WRITE_ONCE(*(uint32_t *)(test_gva + VAPIC_TPR), VTPR_L1);
+		ctl |= CPU_BASED_TPR_SHADOW;
+		ctl &= ~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+		GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL, ctl));
+		GUEST_ASSERT(!vmwrite(VIRTUAL_APIC_PAGE_ADDR, test_gpa));
+		/* Never below: no TPR-below-threshold exit, VM entry checks pass. */
+		GUEST_ASSERT(!vmwrite(TPR_THRESHOLD, 0));
+		gpa = vmreadz(VIRTUAL_APIC_PAGE_ADDR);
+		break;
+	case VMX_MSR_LOAD:
+		entry->index = LOAD_MSR;
+		entry->reserved = 0;
+		entry->value = LOAD_VALUE;
+		GUEST_ASSERT(!vmwrite(VM_ENTRY_MSR_LOAD_ADDR, test_gpa));
+		GUEST_ASSERT(!vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 1));
+		gpa = vmreadz(VM_ENTRY_MSR_LOAD_ADDR);
+		break;
+	}
+	GUEST_SYNC(gpa);
+
+	GUEST_ASSERT(!vmlaunch());
+	reason = vmreadz(VM_EXIT_REASON);
+	__GUEST_ASSERT((reason & 0xffff) == EXIT_REASON_VMCALL,
+		       "L2 exited to L1 with reason 0x%lx, qualification 0x%lx",
+		       reason, vmreadz(EXIT_QUALIFICATION));
+
+	switch (test_case) {
+	case VMX_VAPIC_NO_WRITE:
+	case VMX_VAPIC_NO_ACCESS:
+		__GUEST_ASSERT(l2_cr8 == VTPR_L1 >> 4,
+			       "L2 read CR8 0x%lx, the virtual-APIC page has TPR 0x%x",
+			       l2_cr8, VTPR_L1);
+		__GUEST_ASSERT(READ_ONCE(*(uint32_t *)(test_gva + VAPIC_TPR)) ==
+			       CR8_L2 << 4,
+			       "L2 wrote CR8 %u, the virtual-APIC page has TPR 0x%x",
+			       CR8_L2, READ_ONCE(*(uint32_t *)(test_gva + VAPIC_TPR)));
+		break;
+	case VMX_MSR_LOAD:
+		__GUEST_ASSERT(l2_msr == LOAD_VALUE,
+			       "L2 read 0x%lx from MSR 0x%x, the MSR-load area loads 0x%llx",
+			       l2_msr, LOAD_MSR, LOAD_VALUE);
+		break;
+	}
+}
+
+static void l1_guest_code(void *data)
+{
+	if (is_vmx)
+		l1_vmx(data);
+	else
+		l1_svm(data);
+	GUEST_DONE();
+}
+
+/*
+ * A VM whose vCPU runs L1 for case @tc; returns the gpa of the page that
+ * the case protects.
+ */
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, enum page_case tc,
+				uint64_t *gpa)
+{
+	struct svm_test_data *svm;
+	struct vmx_pages *vmx;
+	struct kvm_vm *vm;
+	vm_vaddr_t gva, msrpm;
+
+	vm = vm_create_with_one_vcpu(vcpu, l1_guest_code);
+	test_gva = vm_vaddr_alloc_page(vm);
+	test_gpa = addr_gva2gpa(vm, test_gva);
+	memset(addr_gva2hva(vm, test_gva), 0, PAGE_SIZE);
+
+	if (is_vmx) {
+		vmx = vcpu_alloc_vmx(vm, &gva);
+		*gpa = tc == VMX_MSR_BITMAP ? vmx->msr_gpa : test_gpa;
+	} else {
+		/*
+		 * The MSR permission map is two pages (the lib allocates one);
+		 * at VMRUN, KVM reads both: the offsets of the MSRs it may let
+		 * L2 access (msrpm_offsets[]) include MSR_AMD64_SEV_ES_GHCB,
+		 * whose bits are in the second page.
+		 */
+		svm = vcpu_alloc_svm(vm, &gva);
+		msrpm = vm_vaddr_alloc(vm, 2 * PAGE_SIZE, KVM_UTIL_MIN_VADDR);
+		svm->msr = (void *)msrpm;
+		svm->msr_hva = addr_gva2hva(vm, msrpm);
+		svm->msr_gpa = addr_gva2gpa(vm, msrpm);
+		TEST_ASSERT(addr_gva2gpa(vm, msrpm + PAGE_SIZE) ==
+			    svm->msr_gpa + PAGE_SIZE,
+			    "The MSR permission map is not contiguous");
+		memset(svm->msr_hva, 0, 2 * PAGE_SIZE);
+		*gpa = svm->msr_gpa + (tc == SVM_MSRPM_HIGH ? PAGE_SIZE : 0);
+	}
+	vcpu_args_set(*vcpu, 1, gva);
+
+	test_case = tc;
+	l2_runs = 0;
+	sync_global_to_guest(vm, is_vmx);
+	sync_global_to_guest(vm, test_case);
+	sync_global_to_guest(vm, test_gva);
+	sync_global_to_guest(vm, test_gpa);
+	sync_global_to_guest(vm, l2_runs);
+	return vm;
+}
+
+/*
+ * L1's VMX capabilities let it use an MSR bitmap (KVM always offers it) and,
+ * in the virtual-APIC cases, the TPR shadow without CR8 exiting (KVM offers
+ * it when the host CPU has it, and both emulated CPUs do): otherwise the
+ * case would not test anything.
+ */
+static void assert_vmx_controls(struct kvm_vcpu *vcpu, enum page_case tc)
+{
+	uint64_t ctls = vcpu_get_msr(vcpu, MSR_IA32_VMX_TRUE_PROCBASED_CTLS);
+	uint32_t allowed0 = ctls, allowed1 = ctls >> 32;
+
+	TEST_ASSERT(allowed1 & CPU_BASED_USE_MSR_BITMAPS,
+		    "L1 may not use an MSR bitmap: TRUE_PROCBASED_CTLS 0x%lx", ctls);
+	if (tc != VMX_VAPIC_NO_WRITE && tc != VMX_VAPIC_NO_ACCESS)
+		return;
+	TEST_ASSERT(allowed1 & CPU_BASED_TPR_SHADOW,
+		    "L1 may not use the TPR shadow: TRUE_PROCBASED_CTLS 0x%lx", ctls);
+	TEST_ASSERT(!(allowed0 & (CPU_BASED_CR8_LOAD_EXITING |
+				  CPU_BASED_CR8_STORE_EXITING)),
+		    "L1 must exit on CR8 accesses: TRUE_PROCBASED_CTLS 0x%lx", ctls);
+}
+
+static uint64_t l2_run_count(struct kvm_vm *vm)
+{
+	sync_global_from_guest(vm, l2_runs);
+	return l2_runs;
+}
+
+/*
+ * L1 reports the gpa it named (GUEST_SYNC), the VMM protects that page, and
+ * L1's VM entry exits for the denied access: L2 did not run, the page is
+ * unchanged (memattr_run_denied() checks it and clears the attributes), and
+ * RIP is at the VM entry instruction.  KVM_RUN retries it: L2 runs once and
+ * L1 finishes.
+ */
+static bool run_case(enum page_case tc)
+{
+	const char *what = page_cases[tc].name;
+	const char *insn = is_vmx ? VMLAUNCH_BYTES : VMRUN_BYTES;
+	struct kvm_vcpu *vcpu;
+	struct kvm_regs regs;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t gpa;
+
+	if (page_cases[tc].vmx != is_vmx) {
+		pr_info("%s: not applicable: the page is %s's, and this CPU offers %s\n",
+			what, page_cases[tc].vmx ? "VMX" : "SVM",
+			is_vmx ? "VMX" : "SVM");
+		return false;
+	}
+
+	vm = create_vm(&vcpu, tc, &gpa);
+	if (is_vmx)
+		assert_vmx_controls(vcpu, tc);
+	memattr_run_to_sync(vcpu, gpa, what);
+	memattr_run_denied(vcpu, gpa, addr_gpa2hva(vm, gpa),
+			   page_cases[tc].attributes, page_cases[tc].flag, what);
+	TEST_ASSERT(l2_run_count(vm) == 0,
+		    "%s: L2 ran %lu times before the exit", what, l2_runs);
+	vcpu_regs_get(vcpu, &regs);
+	TEST_ASSERT(!memcmp(addr_gva2hva(vm, regs.rip), insn, strlen(insn)),
+		    "%s: RIP 0x%llx is not at the VM entry, which must be retried",
+		    what, regs.rip);
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("%s: unexpected exit %s after the retry", what,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+	TEST_ASSERT(l2_run_count(vm) == 1,
+		    "%s: L2 ran %lu times after the retry, expected once", what,
+		    l2_runs);
+	kvm_vm_free(vm);
+	return true;
+}
+
+/*
+ * Case 1: nested_svm_vmrun() -> nested_svm_vmrun_msrpm() reads L1's MSR
+ * permission map (msrpm_base_pa; INTERCEPT_MSR_PROT is set) with
+ * kvm_vcpu_read_guest(), after enter_svm_guest_mode(), to merge it into
+ * the map L2 runs with.  Buggy kernel: the read of the no-access first page
+ * goes through unchecked, L2 runs, and the test fails at the KVM_RUN that
+ * must exit (KVM_RUN succeeds, L1 is done).
+ */
+static bool case_svm_msrpm_low(void)
+{
+	return run_case(SVM_MSRPM_LOW);
+}
+
+/*
+ * Case 2: same path, with only the second page of the map no-access: KVM
+ * reads it too (offset 0x104c, the bits of MSR_AMD64_SEV_ES_GHCB
+ * 0xc0010130), so the exit is at the gpa of the second page.  Buggy
+ * kernel: as case 1.
+ */
+static bool case_svm_msrpm_high(void)
+{
+	return run_case(SVM_MSRPM_HIGH);
+}
+
+/*
+ * Case 3: nested_vmx_run() -> nested_vmx_enter_non_root_mode() ->
+ * nested_get_vmcs12_pages() -> nested_vmx_prepare_msr_bitmap() maps L1's
+ * MSR bitmap (CPU_BASED_USE_MSR_BITMAPS, which L1 sets) with
+ * kvm_vcpu_map() and reads it, at every VM entry.  Buggy kernel: the map
+ * is unchecked, KVM reads the no-access page, L2 runs, and the test fails
+ * at the KVM_RUN that must exit.
+ */
+static bool case_vmx_msr_bitmap(void)
+{
+	return run_case(VMX_MSR_BITMAP);
+}
+
+/*
+ * Cases 4 and 5: nested_get_vmcs12_pages() maps L2's virtual-APIC page
+ * (CPU_BASED_TPR_SHADOW, VIRTUAL_APIC_PAGE_ADDR) with kvm_vcpu_map() and
+ * writes its host physical address into vmcs02: the CPU reads it (VTPR at
+ * VM entry, MOV from CR8) and writes it (MOV to CR8) while L2 runs, and KVM
+ * reads and writes it through the mapping.  The VM entry exits WRITE for
+ * the NO_WRITE page (case 4), READ for the no-access page (case 5).  Buggy
+ * kernel: the map is unchecked, L2 runs on the protected page and writes
+ * its TPR through CR8 (L1 checks that it lands), and the test fails at the
+ * KVM_RUN that must exit.
+ */
+static bool case_vmx_vapic_no_write(void)
+{
+	return run_case(VMX_VAPIC_NO_WRITE);
+}
+
+static bool case_vmx_vapic_no_access(void)
+{
+	return run_case(VMX_VAPIC_NO_ACCESS);
+}
+
+/*
+ * Case 6: nested_vmx_enter_non_root_mode() -> nested_vmx_load_msr() reads
+ * the VM-entry MSR-load area (VM_ENTRY_MSR_LOAD_ADDR/COUNT) with
+ * kvm_vcpu_read_guest() and loads the MSRs it names for L2.  Buggy kernel:
+ * the read of the no-access page is unchecked, L2 runs with the loaded
+ * MSR (L2 reads it back), and the test fails at the KVM_RUN that must exit.
+ */
+static bool case_vmx_msr_load(void)
+{
+	return run_case(VMX_MSR_LOAD);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct memattr_case cases[] = {
+		{ "Case 1 (SVM, MSR permission map, first page)", case_svm_msrpm_low },
+		{ "Case 2 (SVM, MSR permission map, second page)", case_svm_msrpm_high },
+		{ "Case 3 (VMX, MSR bitmap)", case_vmx_msr_bitmap },
+		{ "Case 4 (VMX, NO_WRITE virtual-APIC page)", case_vmx_vapic_no_write },
+		{ "Case 5 (VMX, no-access virtual-APIC page)", case_vmx_vapic_no_access },
+		{ "Case 6 (VMX, VM-entry MSR-load area)", case_vmx_msr_load },
+	};
+	uint64_t supported;
+
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM) || kvm_cpu_has(X86_FEATURE_VMX));
+	is_vmx = kvm_cpu_has(X86_FEATURE_VMX);
+	TEST_ASSERT(is_vmx != kvm_cpu_has(X86_FEATURE_SVM),
+		    "Exactly one of VMX and SVM should be offered to guests");
+
+	supported = memattr_supported_by_default_vm();
+	TEST_ASSERT(supported & NW && supported & NX,
+		    "NO_WRITE and NO_EXEC must be supported, got 0x%lx", supported);
+	pr_info("%s, %s MMU, L1 runs L2 without nested paging\n",
+		is_vmx ? "VMX" : "SVM", kvm_is_tdp_enabled() ? "TDP" : "shadow");
+
+	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
+	return 0;
+}
