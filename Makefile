@@ -9,7 +9,12 @@ TESTBED := tools/testbed
 CPU ?= amd
 
 .PHONY: all deps kernel module selftests initramfs unit check run bench clean \
-	kernel-debug module-debug initramfs-debug
+	kernel-debug module-debug initramfs-debug bochs
+
+# Bochs is built only for what runs on it: check unless EMUS leaves it out,
+# and run and bench with CPU=intel.
+CHECK_BOCHS := $(if $(filter bochs,$(or $(EMUS),qemu bochs)),bochs)
+CPU_BOCHS := $(if $(filter intel,$(CPU)),bochs)
 
 all: initramfs
 
@@ -28,6 +33,11 @@ selftests: kernel
 initramfs: module selftests
 	@$(TESTBED)/mkinitramfs.sh
 
+# Bochs 3.0 from Debian 13's source with patches/bochs-3.0: the Intel
+# testbed's emulator, cached outside the clone like the kernel.
+bochs: deps
+	@$(TESTBED)/build-bochs.sh > /dev/null
+
 # The same kernel with KASAN, lockdep, UBSAN, kmemleak...: make check runs
 # the project's selftests on it too (kernel/kvm_memattr-debug.config).
 kernel-debug: kernel
@@ -44,18 +54,18 @@ unit:
 	cd rust/host && cargo test
 
 # EMUS="qemu bochs" and ONLY=<test name> narrow the run; see README.md.
-check: initramfs initramfs-debug
+check: initramfs initramfs-debug $(CHECK_BOCHS)
 	@$(TESTBED)/check.sh
 
 # CPU=amd boots QEMU (SVM + NPT), CPU=intel boots Bochs (VMX + EPT).
-run: initramfs
+run: initramfs $(CPU_BOCHS)
 	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) run build/run-$(CPU).log
 
 # Benchmarks against upstream KVM, in one boot; prints tables (CPU= as for run)
 # and draws their curves in build/bench-$(CPU).svg.  BENCH_CLOCK=wall measures
 # time instead of QEMU's instruction count (Bochs measures time).
 BENCH_CLOCK ?= instructions
-bench: initramfs
+bench: initramfs $(CPU_BOCHS)
 	@BENCH_CLOCK=$(BENCH_CLOCK) $(TESTBED)/run-vm.sh \
 		$(if $(filter intel,$(CPU)),bochs,qemu) bench build/bench-$(CPU).log
 	@python3 tools/bench/plot.py build/bench-$(CPU).log

@@ -56,6 +56,15 @@ vm_suite() {
 	log "$emu: booting the VM suite on the ${2:-test} kernel (serial log: $log)"
 	KERNEL_FLAVOR=${2:-} ONLY=$ONLY "$TESTBED_DIR/run-vm.sh" "$emu" "$mode" "$log"
 	local finished=$?
+	# An emulator that stopped executing (exit 3) says nothing about the
+	# tests: say where it stopped, and run the whole suite once more.
+	if [ $finished -eq 3 ]; then
+		echo "# $emu stopped executing after: $(grep -E '^(ok|not ok) ' "$log" | tail -n 1)"
+		mv "$log" "$log.stalled"
+		log "$emu: the emulator stalled; running the suite again, once"
+		KERNEL_FLAVOR=${2:-} ONLY=$ONLY "$TESTBED_DIR/run-vm.sh" "$emu" "$mode" "$log"
+		finished=$?
+	fi
 
 	while IFS= read -r line; do
 		case $line in

@@ -12,10 +12,12 @@ PACKAGES=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	make flex bison bc cpio xz-utils rsync libelf-dev libssl-dev
 	qemu-system-x86
-	bochs bochsbios vgabios bochs-term
+	# Bochs 3.0 is built from Debian 13's source (build-bochs.sh); it
+	# runs Debian 12's BIOS and VGA BIOS.
+	g++ libncurses-dev patch curl
+	bochsbios vgabios
 	syslinux syslinux-common mtools dosfstools fdisk
 	busybox-static
-	bsdutils
 )
 BINDGEN_VERSION=0.71.1
 

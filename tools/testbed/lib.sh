@@ -77,6 +77,46 @@ KBUILD=$KERNEL_DIR/build$FLAVOR_SUFFIX
 KERNEL_KEY_FILE=$KERNEL_DIR/kernel$FLAVOR_SUFFIX.key
 KHDRS=$KERNEL_DIR/headers
 
+# Bochs 3.0, the Intel testbed's emulator, built from Debian 13's source
+# with the project's patches (build-bochs.sh): Debian 12's Bochs is 2.7.
+# Installed in a directory per key of its inputs under $BOCHS_CACHE.
+BOCHS_DEB_VERSION=3.0+dfsg-1
+BOCHS_TARBALL_NAME=bochs_3.0+dfsg.orig.tar.xz
+BOCHS_TARBALL_SHA256=78f6c73d4a6472d5130a87ab9dc306d02c7c71ed8e25b3a8ef642e2a7acd282b
+BOCHS_PATCH_DIR=$PROJECT_DIR/patches/bochs-3.0
+# No GUI and no internal debugger, so no prompt to answer, no plugins; the
+# CPU options of Debian's own build (its debian/rules).
+BOCHS_CONFIGURE_FLAGS=(--with-nogui --with-term --disable-debugger
+		       --disable-docbook --enable-x86-64 --enable-vmx=2
+		       --enable-svm --enable-cpu-level=6 --enable-smp
+		       --enable-avx --enable-evex --enable-cet --enable-pci
+		       --enable-a20-pin --enable-all-optimizations
+		       --enable-protection-keys --enable-memtype --enable-fpu
+		       --enable-repeat-speedups)
+BOCHS_CACHE=$CACHE_DIR/bochs-3.0
+
+# Hash of everything the Bochs build depends on: the source tarball, the
+# patches, the configure flags, the build script and the compiler.  Any
+# change builds Bochs anew, in a directory of its own.
+bochs_key() {
+	local p
+	{
+		echo "$BOCHS_TARBALL_SHA256"
+		cat "$BOCHS_PATCH_DIR/series"
+		while read -r p; do
+			cat "$BOCHS_PATCH_DIR/$p"
+		done < "$BOCHS_PATCH_DIR/series"
+		printf '%s\n' "${BOCHS_CONFIGURE_FLAGS[@]}"
+		cat "$TESTBED_DIR/build-bochs.sh"
+		g++ -dumpfullversion 2> /dev/null || true
+	} | sha256sum | cut -c1-16
+}
+
+# The bochs binary of the current key (build-bochs.sh builds it).
+bochs_bin() {
+	echo "$BOCHS_CACHE/$(bochs_key)/bin/bochs"
+}
+
 # What the project builds itself lives in the clone, under build/.
 OUT_DIR=${OUT_DIR:-$PROJECT_DIR/build}
 SELFTESTS_OUT=$OUT_DIR/selftests
