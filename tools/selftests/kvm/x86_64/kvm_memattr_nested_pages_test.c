@@ -14,11 +14,18 @@
  * and the page is left unchanged.  RIP is still at the VM entry instruction:
  * once the VMM has cleared the attributes, KVM_RUN retries it and L2 runs.
  *
+ * KVM keeps VMCB12 (written at every #VMEXIT) and the virtual-APIC page
+ * for the running L2 too: when the VMM takes rights away from such a page
+ * at an exit from L2 to userspace, every KVM_RUN exits the same way, with
+ * the vCPU still in L2 and the page unchanged, until the VMM relaxes them.
+ *
  * Each case runs its own VM: L1 prepares the structures, reports the gpa
  * that it named in VMCB12/VMCS12 with GUEST_SYNC(gpa), and, once the VMM
  * has protected the page, enters L2, which counts its runs in l2_runs and
- * exits back to L1 with VMMCALL/VMCALL.  L1 runs L2 without nested paging:
- * none of this depends on it, nor on KVM's MMU (TDP, legacy or shadow).
+ * exits back to L1 with VMMCALL/VMCALL; or L2 reports GUEST_SYNC(L2_SYNC)
+ * (L1 does not intercept I/O), the VMM protects the page, and L2 counts in
+ * l2_resumes that it went on.  L1 runs L2 without nested paging: none of
+ * this depends on it, nor on KVM's MMU (TDP, legacy or shadow).
  *
  * Not tested: the SVM I/O permission map, which VMRUN does not read (KVM
  * only checks its address, nested_svm_check_bitmap_pa(); it reads it when
@@ -48,6 +55,9 @@
 #define LOAD_MSR	MSR_KERNEL_GS_BASE
 #define LOAD_VALUE	0x0000123456789000ull
 
+/* What L2 reports with GUEST_SYNC; L1 reports gpas, never 1. */
+#define L2_SYNC		1
+
 #define L2_STACK_SIZE	256
 static unsigned long l2_stack[L2_STACK_SIZE] __aligned(16);
 
@@ -58,6 +68,8 @@ enum page_case {
 	VMX_VAPIC_NO_WRITE,
 	VMX_VAPIC_NO_ACCESS,
 	VMX_MSR_LOAD,
+	SVM_VMCB12_L2,
+	VMX_VAPIC_L2,
 	NR_PAGE_CASES,
 };
 
@@ -66,6 +78,7 @@ static const struct {
 	bool vmx;
 	uint64_t attributes;
 	uint64_t flag;
+	bool in_l2;	/* Protected while L2 runs, not before VM entry. */
 } page_cases[NR_PAGE_CASES] = {
 	[SVM_MSRPM_LOW] = {
 		"VMRUN with a no-access first page of the MSR permission map",
@@ -85,6 +98,12 @@ static const struct {
 	[VMX_MSR_LOAD] = {
 		"VMLAUNCH with a no-access VM-entry MSR-load area",
 		true, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ },
+	[SVM_VMCB12_L2] = {
+		"NO_WRITE on VMCB12 while L2 runs",
+		false, NW, KVM_MEMORY_EXIT_FLAG_WRITE, true },
+	[VMX_VAPIC_L2] = {
+		"NO_WRITE on the virtual-APIC page while L2 runs",
+		true, NW, KVM_MEMORY_EXIT_FLAG_WRITE, true },
 };
 
 /* Shared with the guest. */
@@ -93,6 +112,7 @@ static uint64_t test_case;
 static uint64_t test_gva;	/* The virtual-APIC page or MSR-load area. */
 static uint64_t test_gpa;
 static uint64_t l2_runs;
+static uint64_t l2_resumes;
 static uint64_t l2_cr8;
 static uint64_t l2_msr;
 
@@ -109,14 +129,22 @@ static inline void write_cr8(uint64_t cr8)
 	asm volatile("mov %0, %%cr8" : : "r"(cr8) : "memory");
 }
 
-/* L2: counts its run, uses the page of the case, and exits to L1. */
+/* L2: counts its run, lets the VMM protect the page, uses it, exits to L1. */
 static void l2_guest_code(void)
 {
+	uint64_t tc = READ_ONCE(test_case);
+
 	WRITE_ONCE(l2_runs, READ_ONCE(l2_runs) + 1);
 
-	switch (READ_ONCE(test_case)) {
+	if (page_cases[tc].in_l2) {
+		GUEST_SYNC(L2_SYNC);
+		WRITE_ONCE(l2_resumes, READ_ONCE(l2_resumes) + 1);
+	}
+
+	switch (tc) {
 	case VMX_VAPIC_NO_WRITE:
 	case VMX_VAPIC_NO_ACCESS:
+	case VMX_VAPIC_L2:
 		/* With the TPR shadow, CR8 is the TPR of the virtual-APIC page. */
 		WRITE_ONCE(l2_cr8, read_cr8());
 		write_cr8(CR8_L2);
@@ -134,7 +162,8 @@ static void l2_guest_code(void)
 
 /*
  * SVM: L1 intercepts MSRs through its MSR permission map (the lib's setup
- * does not), reports the page of it that the VMM protects, and runs L2.
+ * does not), reports the page that the VMM protects (a page of the map, or
+ * VMCB12), and runs L2.  The lib's setup does not intercept I/O.
  */
 static void l1_svm(struct svm_test_data *svm)
 {
@@ -148,6 +177,8 @@ static void l1_svm(struct svm_test_data *svm)
 	gpa = vmcb->control.msrpm_base_pa;
 	if (test_case == SVM_MSRPM_HIGH)
 		gpa += PAGE_SIZE;
+	else if (test_case == SVM_VMCB12_L2)
+		gpa = svm->vmcb_gpa;
 	GUEST_SYNC(gpa);
 
 	run_guest(vmcb, svm->vmcb_gpa);
@@ -181,6 +212,7 @@ static void l1_vmx(struct vmx_pages *vmx)
 		break;
 	case VMX_VAPIC_NO_WRITE:
 	case VMX_VAPIC_NO_ACCESS:
+	case VMX_VAPIC_L2:
 		WRITE_ONCE(*(uint32_t *)(test_gva + VAPIC_TPR), VTPR_L1);
 		ctl |= CPU_BASED_TPR_SHADOW;
 		ctl &= ~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
@@ -210,6 +242,7 @@ static void l1_vmx(struct vmx_pages *vmx)
 	switch (test_case) {
 	case VMX_VAPIC_NO_WRITE:
 	case VMX_VAPIC_NO_ACCESS:
+	case VMX_VAPIC_L2:
 		__GUEST_ASSERT(l2_cr8 == VTPR_L1 >> 4,
 			       "L2 read CR8 0x%lx, the virtual-APIC page has TPR 0x%x",
 			       l2_cr8, VTPR_L1);
@@ -272,16 +305,20 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, enum page_case tc,
 			    "The MSR permission map is not contiguous");
 		memset(svm->msr_hva, 0, 2 * PAGE_SIZE);
 		*gpa = svm->msr_gpa + (tc == SVM_MSRPM_HIGH ? PAGE_SIZE : 0);
+		if (tc == SVM_VMCB12_L2)
+			*gpa = svm->vmcb_gpa;
 	}
 	vcpu_args_set(*vcpu, 1, gva);
 
 	test_case = tc;
 	l2_runs = 0;
+	l2_resumes = 0;
 	sync_global_to_guest(vm, is_vmx);
 	sync_global_to_guest(vm, test_case);
 	sync_global_to_guest(vm, test_gva);
 	sync_global_to_guest(vm, test_gpa);
 	sync_global_to_guest(vm, l2_runs);
+	sync_global_to_guest(vm, l2_resumes);
 	return vm;
 }
 
@@ -298,7 +335,8 @@ static void assert_vmx_controls(struct kvm_vcpu *vcpu, enum page_case tc)
 
 	TEST_ASSERT(allowed1 & CPU_BASED_USE_MSR_BITMAPS,
 		    "L1 may not use an MSR bitmap: TRUE_PROCBASED_CTLS 0x%lx", ctls);
-	if (tc != VMX_VAPIC_NO_WRITE && tc != VMX_VAPIC_NO_ACCESS)
+	if (tc != VMX_VAPIC_NO_WRITE && tc != VMX_VAPIC_NO_ACCESS &&
+	    tc != VMX_VAPIC_L2)
 		return;
 	TEST_ASSERT(allowed1 & CPU_BASED_TPR_SHADOW,
 		    "L1 may not use the TPR shadow: TRUE_PROCBASED_CTLS 0x%lx", ctls);
@@ -307,18 +345,72 @@ static void assert_vmx_controls(struct kvm_vcpu *vcpu, enum page_case tc)
 		    "L1 must exit on CR8 accesses: TRUE_PROCBASED_CTLS 0x%lx", ctls);
 }
 
-static uint64_t l2_run_count(struct kvm_vm *vm)
+/* Reads l2_runs and l2_resumes back from the guest. */
+static void sync_l2_counts(struct kvm_vm *vm)
 {
 	sync_global_from_guest(vm, l2_runs);
-	return l2_runs;
+	sync_global_from_guest(vm, l2_resumes);
+}
+
+/* In L2 (guest mode); the nested state is at most VMCS12 and its shadow. */
+static bool vcpu_in_l2(struct kvm_vcpu *vcpu)
+{
+	static union {
+		struct kvm_nested_state state;
+		uint8_t bytes[sizeof(struct kvm_nested_state) +
+			      2 * KVM_STATE_NESTED_VMX_VMCS_SIZE];
+	} nested;
+
+	nested.state.size = sizeof(nested);
+	vcpu_nested_state_get(vcpu, &nested.state);
+	return nested.state.flags & KVM_STATE_NESTED_GUEST_MODE;
 }
 
 /*
- * L1 reports the gpa it named (GUEST_SYNC), the VMM protects that page, and
- * L1's VM entry exits for the denied access: L2 did not run, the page is
- * unchanged (memattr_run_denied() checks it and clears the attributes), and
- * RIP is at the VM entry instruction.  KVM_RUN retries it: L2 runs once and
- * L1 finishes.
+ * L2 reports GUEST_SYNC(L2_SYNC), and the VMM narrows the rights on the
+ * page while the vCPU is in L2: before it re-enters L2, at every KVM_RUN
+ * until they are relaxed, KVM must re-check the pages that its nested
+ * state keeps.  Each KVM_RUN, not only the first, exits for the denied
+ * access with the vCPU still in L2; L2 did not go on after its GUEST_SYNC,
+ * and the page is unchanged.  Then the VMM clears the attributes.
+ */
+static void deny_in_l2(struct kvm_vcpu *vcpu, enum page_case tc, uint64_t gpa)
+{
+	static uint8_t before[PAGE_SIZE];
+	const char *what = page_cases[tc].name;
+	struct kvm_vm *vm = vcpu->vm;
+	uint8_t *hva = addr_gpa2hva(vm, gpa);
+	int i;
+
+	memattr_run_to_sync(vcpu, L2_SYNC, what);
+	sync_l2_counts(vm);
+	TEST_ASSERT(vcpu_in_l2(vcpu) && l2_runs == 1,
+		    "%s: GUEST_SYNC(L2_SYNC) does not come from L2", what);
+
+	memattr_set(vm, gpa, PAGE_SIZE, page_cases[tc].attributes);
+	memcpy(before, hva, PAGE_SIZE);
+	for (i = 1; i <= 2; i++) {
+		assert_memory_fault(vcpu, _vcpu_run(vcpu), gpa, PAGE_SIZE,
+				    page_cases[tc].flag, what);
+		TEST_ASSERT(!memcmp(before, hva, PAGE_SIZE),
+			    "%s: the page changed before exit %d", what, i);
+		sync_l2_counts(vm);
+		TEST_ASSERT(l2_resumes == 0,
+			    "%s: L2 went on after its GUEST_SYNC before exit %d",
+			    what, i);
+		TEST_ASSERT(vcpu_in_l2(vcpu), "%s: the vCPU left L2 at exit %d",
+			    what, i);
+	}
+	memattr_set(vm, gpa, PAGE_SIZE, 0);
+}
+
+/*
+ * L1 reports the gpa it named (GUEST_SYNC), and the VMM protects that page.
+ * Either L1's VM entry exits for the denied access: L2 did not run, the
+ * page is unchanged (memattr_run_denied() checks it and clears the
+ * attributes), and RIP is at the VM entry instruction, which KVM_RUN
+ * retries.  Or the VMM protects it while L2 runs (deny_in_l2()), and L2
+ * resumes.  Then L2 runs to its end once, and L1 finishes.
  */
 static bool run_case(enum page_case tc)
 {
@@ -341,14 +433,20 @@ static bool run_case(enum page_case tc)
 	if (is_vmx)
 		assert_vmx_controls(vcpu, tc);
 	memattr_run_to_sync(vcpu, gpa, what);
-	memattr_run_denied(vcpu, gpa, addr_gpa2hva(vm, gpa),
-			   page_cases[tc].attributes, page_cases[tc].flag, what);
-	TEST_ASSERT(l2_run_count(vm) == 0,
-		    "%s: L2 ran %lu times before the exit", what, l2_runs);
-	vcpu_regs_get(vcpu, &regs);
-	TEST_ASSERT(!memcmp(addr_gva2hva(vm, regs.rip), insn, strlen(insn)),
-		    "%s: RIP 0x%llx is not at the VM entry, which must be retried",
-		    what, regs.rip);
+	if (page_cases[tc].in_l2) {
+		deny_in_l2(vcpu, tc, gpa);
+	} else {
+		memattr_run_denied(vcpu, gpa, addr_gpa2hva(vm, gpa),
+				   page_cases[tc].attributes,
+				   page_cases[tc].flag, what);
+		sync_l2_counts(vm);
+		TEST_ASSERT(l2_runs == 0,
+			    "%s: L2 ran %lu times before the exit", what, l2_runs);
+		vcpu_regs_get(vcpu, &regs);
+		TEST_ASSERT(!memcmp(addr_gva2hva(vm, regs.rip), insn, strlen(insn)),
+			    "%s: RIP 0x%llx is not at the VM entry, which must be retried",
+			    what, regs.rip);
+	}
 
 	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
@@ -357,12 +455,15 @@ static bool run_case(enum page_case tc)
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 	default:
-		TEST_FAIL("%s: unexpected exit %s after the retry", what,
-			  exit_reason_str(vcpu->run->exit_reason));
+		TEST_FAIL("%s: unexpected exit %s after the attributes were cleared",
+			  what, exit_reason_str(vcpu->run->exit_reason));
 	}
-	TEST_ASSERT(l2_run_count(vm) == 1,
-		    "%s: L2 ran %lu times after the retry, expected once", what,
-		    l2_runs);
+	sync_l2_counts(vm);
+	TEST_ASSERT(l2_runs == 1,
+		    "%s: L2 ran %lu times, expected once", what, l2_runs);
+	TEST_ASSERT(l2_resumes == page_cases[tc].in_l2,
+		    "%s: L2 went on %lu times after its GUEST_SYNC, expected %d",
+		    what, l2_resumes, page_cases[tc].in_l2);
 	kvm_vm_free(vm);
 	return true;
 }
@@ -437,6 +538,36 @@ static bool case_vmx_msr_load(void)
 	return run_case(VMX_MSR_LOAD);
 }
 
+/*
+ * Case 7: KVM keeps VMCB12 for the running L2: nested_svm_vmexit() maps it
+ * (svm->nested.vmcb12_gpa) with kvm_vcpu_map() at every #VMEXIT to L1 and
+ * writes L2's state and exit code into it.  At L2's exit to userspace the
+ * VMM makes VMCB12 NO_WRITE: KVM_RUN must exit WRITE at VMCB12's gpa, not
+ * re-enter L2 (the MSR permission map, which KVM re-checks too, is
+ * allowed).  Buggy kernel: KVM resumes L2, whose VMMCALL #VMEXIT writes
+ * VMCB12 unchecked, L1 is done, and KVM_RUN returns 0 (GUEST_DONE): the
+ * test fails at the assertion that expects KVM_EXIT_MEMORY_FAULT.
+ */
+static bool case_svm_vmcb12_l2(void)
+{
+	return run_case(SVM_VMCB12_L2);
+}
+
+/*
+ * Case 8: KVM keeps L2's virtual-APIC page mapped for the running L2:
+ * nested_get_vmcs12_pages() mapped it at VMLAUNCH and put its host physical
+ * address in vmcs02, where the CPU writes the TPR on L2's MOV to CR8.  At
+ * L2's exit to userspace the VMM makes the page NO_WRITE: KVM_RUN must exit
+ * WRITE at its gpa, not re-enter L2 with it.  Buggy kernel: KVM resumes L2,
+ * which writes its TPR into the page through CR8 (L1 checks that it
+ * lands), L1 is done, and KVM_RUN returns 0 (GUEST_DONE): the test fails
+ * at the assertion that expects KVM_EXIT_MEMORY_FAULT.
+ */
+static bool case_vmx_vapic_l2(void)
+{
+	return run_case(VMX_VAPIC_L2);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
@@ -446,6 +577,8 @@ int main(int argc, char *argv[])
 		{ "Case 4 (VMX, NO_WRITE virtual-APIC page)", case_vmx_vapic_no_write },
 		{ "Case 5 (VMX, no-access virtual-APIC page)", case_vmx_vapic_no_access },
 		{ "Case 6 (VMX, VM-entry MSR-load area)", case_vmx_msr_load },
+		{ "Case 7 (SVM, VMCB12 while L2 runs)", case_svm_vmcb12_l2 },
+		{ "Case 8 (VMX, virtual-APIC page while L2 runs)", case_vmx_vapic_l2 },
 	};
 	uint64_t supported;
 
