@@ -85,8 +85,11 @@ BOCHS_TARBALL_NAME=bochs_3.0+dfsg.orig.tar.xz
 BOCHS_TARBALL_SHA256=78f6c73d4a6472d5130a87ab9dc306d02c7c71ed8e25b3a8ef642e2a7acd282b
 BOCHS_PATCH_DIR=$PROJECT_DIR/patches/bochs-3.0
 # No GUI and no internal debugger, so no prompt to answer, no plugins; the
-# CPU options of Debian's own build (its debian/rules).
+# CPU options of Debian's own build (its debian/rules).  No IPS display:
+# its SIGALRM handler logs, and deadlocks on the log's mutex when the
+# signal lands while Bochs is logging (the stalls README.md describes).
 BOCHS_CONFIGURE_FLAGS=(--with-nogui --with-term --disable-debugger
+		       --disable-show-ips
 		       --disable-docbook --enable-x86-64 --enable-vmx=2
 		       --enable-svm --enable-cpu-level=6 --enable-smp
 		       --enable-avx --enable-evex --enable-cet --enable-pci
