@@ -6,7 +6,7 @@
  * async PF), and the decode that skips an instruction KVM completed.  A
  * denied access ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and
  * changes nothing, KVM_RUN retries the instruction once allowed, and KVM's
- * own updates (kvmclock, steal time) skip a page they may not write.
+ * own updates (kvmclock, steal time, PV EOI) skip a page they may not write.
  * kvm_memattr_set_race_test.c covers an emulated write that is already past
  * its check when SET forbids it.
  */
@@ -16,6 +16,7 @@
 
 #include <linux/kvm_memattr.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -35,6 +36,13 @@
 /* The vector of async PF "page ready" interrupts (Linux's 0xf3). */
 #define ASYNC_PF_VECTOR	0xf3
 
+/* Case 6: the PV EOI flag, in the middle of page 3, and its interrupt. */
+#define PV_EOI_OFFSET	0x104
+#define PV_EOI_GPA	(TEST_GPA + 3 * PAGE_SIZE + PV_EOI_OFFSET)
+#define PV_EOI_VECTOR	0xe0
+#define PV_EOI_TRIES	8
+#define APIC_ISR	0x100
+
 enum guest_op {
 	OP_NOP,
 	OP_WRMSR,
@@ -42,7 +50,57 @@ enum guest_op {
 	OP_VMSAVE,
 	OP_VMLOAD,
 	OP_CALL,
+	OP_PV_EOI_IRQS,
 };
+
+/* The interrupts the guest's handler of PV_EOI_VECTOR took, and left to KVM. */
+static uint32_t pv_eoi_irqs, pv_eoi_taken;
+
+/*
+ * As Linux's kvm_guest_apic_eoi_write(): a set PV EOI flag is cleared by one
+ * BTR, which no exit splits, and the EOI left to KVM; else EOI via the APIC.
+ * Unlike Linux, a clear flag is not written (on a NO_WRITE page, it exits).
+ */
+static void guest_pv_eoi_handler(struct ex_regs *regs)
+{
+	uint32_t *flag = (uint32_t *)PV_EOI_GPA;
+	bool was_set = false;
+
+	WRITE_ONCE(pv_eoi_irqs, pv_eoi_irqs + 1);
+	if (READ_ONCE(*flag) & KVM_PV_EOI_ENABLED)
+		asm volatile("btrl $0, %0" : "+m"(*flag), "=@ccc"(was_set) : : "memory");
+	if (was_set)
+		WRITE_ONCE(pv_eoi_taken, pv_eoi_taken + 1);
+	else
+		xapic_write_reg(APIC_EOI, 0);
+}
+
+/* The @n-th self-IPI, taken in a window of interrupts enabled. */
+static void guest_self_ipi(uint32_t n)
+{
+	xapic_write_reg(APIC_ICR, APIC_DEST_SELF | APIC_DM_FIXED | PV_EOI_VECTOR);
+	asm volatile("sti; nop; nop; cli" : : : "memory");
+	__GUEST_ASSERT(READ_ONCE(pv_eoi_irqs) == n,
+		       "Self-IPI %u not delivered: is a vector still in service?", n);
+}
+
+/*
+ * Self-IPIs until the handler finds the PV EOI flag set, PV_EOI_TRIES at
+ * most (an exit between KVM's write and the BTR, e.g. the first fault on a
+ * page the handler uses, makes KVM clear the flag again), then one more,
+ * which arrives only if the one before was EOIed.
+ */
+static void guest_pv_eoi_irqs(void)
+{
+	uint32_t i;
+
+	xapic_enable();
+	WRITE_ONCE(pv_eoi_irqs, 0);
+	WRITE_ONCE(pv_eoi_taken, 0);
+	for (i = 1; i <= PV_EOI_TRIES && !READ_ONCE(pv_eoi_taken); i++)
+		guest_self_ipi(i);
+	guest_self_ipi(i);
+}
 
 static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
 {
@@ -68,6 +126,9 @@ static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
 		break;
 	case OP_CALL:
 		((void (*)(void))arg)();
+		break;
+	case OP_PV_EOI_IRQS:
+		guest_pv_eoi_irqs();
 		break;
 	}
 }
@@ -311,6 +372,79 @@ static bool test_pv_eoi(void)
 }
 
 /*
+ * A new VM registers the PV EOI flag, its page is made NO_WRITE right after
+ * if @protect, and the guest takes guest_pv_eoi_irqs() without exits.  If
+ * @pv_eoi, KVM set the flag for some interrupt and EOIed it for the guest;
+ * else the page is left byte for byte alone.  None is left in service.
+ */
+static void test_pv_eoi_irqs(bool protect, bool pv_eoi, const char *what)
+{
+	uint8_t *page, snapshot[PAGE_SIZE];
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int i;
+
+	vm = create_vm(&vcpu);
+	virt_pg_map(vm, APIC_DEFAULT_GPA, APIC_DEFAULT_GPA);
+	vm_install_exception_handler(vm, PV_EOI_VECTOR, guest_pv_eoi_handler);
+	page = page_hva(vm, 3);
+	do_op(vcpu, OP_WRMSR, MSR_KVM_PV_EOI_EN, PV_EOI_GPA | KVM_MSR_ENABLED, what);
+	if (protect)
+		memattr_set(vm, page_gpa(3), PAGE_SIZE, NW);
+	memcpy(snapshot, page, PAGE_SIZE);
+	do_op(vcpu, OP_PV_EOI_IRQS, 0, 0, what);
+	sync_global_from_guest(vm, pv_eoi_irqs);
+	sync_global_from_guest(vm, pv_eoi_taken);
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &lapic);
+	for (i = 0; i < 8; i++)
+		TEST_ASSERT(!*(uint32_t *)&lapic.regs[APIC_ISR + i * 0x10],
+			    "%s: ISR[%d] = 0x%x: a vector is still in service", what,
+			    i, *(uint32_t *)&lapic.regs[APIC_ISR + i * 0x10]);
+	TEST_ASSERT(pv_eoi ? pv_eoi_taken : !pv_eoi_taken && pv_eoi_irqs == PV_EOI_TRIES + 1,
+		    "%s: the handler found the PV EOI flag set for %u of %u interrupts, expected %s",
+		    what, pv_eoi_taken, pv_eoi_irqs,
+		    pv_eoi ? "some: KVM should write it" : "none, of PV_EOI_TRIES + 1");
+	/* KVM wrote 1 over the 0x5a, then the guest (or KVM) cleared it. */
+	if (pv_eoi)
+		snapshot[PV_EOI_OFFSET] = 0;
+	TEST_ASSERT(!memcmp(snapshot, page, PAGE_SIZE),
+		    "%s: the page is not as expected: the flag byte is 0x%x, expected 0x%x, or another byte changed",
+		    what, page[PV_EOI_OFFSET], snapshot[PV_EOI_OFFSET]);
+	kvm_vm_free(vm);
+}
+
+/*
+ * Case 6: KVM's later writes to a PV EOI page registered before it was made
+ * NO_WRITE.  To inject an interrupt whose EOI it can take over, KVM sets the
+ * flag (pv_eoi_set_pending(), a kvm_write_guest_cached()), marks PV EOI
+ * pending, and EOIs for the guest on the next exit if the guest cleared it.
+ * On a NO_WRITE page the write is refused (-EFAULT, no exit) and nothing is
+ * pending: the guest finds the flag clear and EOIs through its APIC, every
+ * interrupt arrives, the page is unchanged, the VMM sees no exit.  This pins
+ * today's behaviour, not a hole.  Control, page writable: the guest finds
+ * the flag set, clears it, skips the APIC EOI, and the next interrupt still
+ * arrives.  With APICv (AVIC), the ISR is the CPU's, highest_isr_cache stays
+ * -1 and KVM never writes the flag: there is no later write to refuse.
+ * (Bochs' APICv also delivers the guest's xAPIC self-IPI as vector 0.)
+ */
+static bool test_pv_eoi_protected_later(void)
+{
+	bool apicv = host_cpu_is_intel ? get_kvm_intel_param_bool("enable_apicv") :
+					 get_kvm_amd_param_bool("avic");
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_KVM_PV_EOI), "KVM should support PV EOI");
+	if (apicv) {
+		pr_info("PV EOI page made NO_WRITE later: not applicable: with %s, KVM never writes the PV EOI flag\n",
+			host_cpu_is_intel ? "APICv" : "AVIC");
+		return true;
+	}
+	test_pv_eoi_irqs(false, true, "PV EOI flag, page writable");
+	test_pv_eoi_irqs(true, false, "PV EOI flag, page made NO_WRITE after registration");
+	return true;
+}
+
+/*
  * Case 5: MSR_KVM_ASYNC_PF_EN registers the async PF data (a u64 at a
  * 64-byte aligned gpa, in a gfn_to_hva_cache) that KVM reads and writes to
  * deliver "page not present" and "page ready" tokens.  KVM registers it only
@@ -460,6 +594,7 @@ int main(int argc, char *argv[])
 		{ "3. skipping an instruction userspace completed", test_skip_completed },
 		{ "4. PV EOI MSR", test_pv_eoi },
 		{ "5. async PF MSR", test_async_pf },
+		{ "6. PV EOI page made NO_WRITE later", test_pv_eoi_protected_later },
 	};
 
 	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
