@@ -85,14 +85,6 @@ unpack() {
 	tar -xf "$TARBALL" -C "$SRC" --strip-components=1
 }
 
-apply_series() {
-	local p
-	while read -r p; do
-		log "  applying $p"
-		patch -d "$SRC" -p1 --quiet --forward < "$BOCHS_PATCH_DIR/$p"
-	done < "$BOCHS_PATCH_DIR/series"
-}
-
 # run_logged LOG COMMAND...: in $SRC, the output to LOG, its end shown on
 # failure.
 run_logged() {
@@ -136,7 +128,7 @@ fi
 mkdir -p "$WORK"
 step "fetch $BOCHS_TARBALL_NAME ($BOCHS_DEB_VERSION, Debian 13)" fetch
 step "unpack Bochs 3.0" unpack
-step "apply patches/bochs-3.0/series" apply_series
+step "apply patches/bochs-3.0/series" apply_patch_series "$BOCHS_PATCH_DIR" "$SRC"
 step "configure Bochs" configure
 log "compiler: $(g++ --version | head -1)"
 step "build Bochs (-j2)" build

@@ -37,11 +37,7 @@ unapply_series() {
 }
 
 apply_series() {
-	local p
-	while read -r p; do
-		log "  applying $p"
-		patch -d "$KSRC" -p1 --quiet --forward < "$PATCH_DIR/$p"
-	done < "$PATCH_DIR/series"
+	apply_patch_series "$PATCH_DIR" "$KSRC"
 	cp -r "$PATCH_DIR" "$APPLIED"
 }
 

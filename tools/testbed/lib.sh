@@ -98,6 +98,16 @@ BOCHS_CONFIGURE_FLAGS=(--with-nogui --with-term --disable-debugger
 		       --enable-repeat-speedups)
 BOCHS_CACHE=$CACHE_DIR/bochs-3.0
 
+# apply_patch_series DIR TREE: the patches that DIR/series lists, in order,
+# to the source tree TREE.
+apply_patch_series() {
+	local p
+	while read -r p; do
+		log "  applying $p"
+		patch -d "$2" -p1 --quiet --forward < "$1/$p"
+	done < "$1/series"
+}
+
 # Hash of everything the Bochs build depends on: the source tarball, the
 # patches, the configure flags, the build script and the compiler.  Any
 # change builds Bochs anew, in a directory of its own.
