@@ -19,6 +19,9 @@ mod range;
 #[path = "../kvm_memattr/run_map.rs"]
 #[allow(dead_code)]
 mod run_map;
+#[path = "../kvm_memattr/subpage.rs"]
+#[allow(dead_code)]
+mod subpage;
 #[path = "../kvm_memattr/uapi.rs"]
 #[allow(dead_code)]
 mod uapi;
@@ -29,5 +32,7 @@ mod attributes_tests;
 mod range_tests;
 #[cfg(test)]
 mod run_map_tests;
+#[cfg(test)]
+mod subpage_tests;
 #[cfg(test)]
 mod uapi_header_tests;

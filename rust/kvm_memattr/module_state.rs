@@ -3,11 +3,19 @@
 //! The loaded module: the provider KVM calls for the VMs bound to it.
 
 use crate::{
-    attributes::{self, fault_verdict, VmCaps},
+    attributes::{self, fault_verdict, VmCaps, ACCESS_WRITE},
     get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
-    provider::{AccessDecision, Provider, Registration, VmInfo},
+    provider::{AccessDecision, GuestAccess, Provider, Registration, VmInfo},
     run_map::SetChange,
-    uapi::KVM_CAP_MEMORY_ATTRIBUTES_EMULATED,
+    subpage::{mode_to_enable, PagePart},
+    subpage_ioctl::{
+        get_subpage_write_access, set_subpage_write_access, KVM_GET_SUBPAGE_WRITE_ACCESS,
+        KVM_SET_SUBPAGE_WRITE_ACCESS,
+    },
+    uapi::{
+        KVM_CAP_MEMORY_ATTRIBUTES_EMULATED, KVM_CAP_SUBPAGE_WRITE_PROTECT,
+        KVM_MEMORY_EXIT_FLAG_SUBPAGE, KVM_MEMORY_EXIT_FLAG_WRITE, KVM_SUBPAGE_WP_SOFTWARE,
+    },
     vm::VmContext,
 };
 use kernel::{c_str, prelude::*};
@@ -22,13 +30,13 @@ impl Provider for KvmMemattr {
 
     const NAME: &'static CStr = c_str!("kvm_memattr");
 
-    fn vm_init(info: &VmInfo) -> Result<Pin<KBox<VmContext>>> {
+    fn vm_init(info: VmInfo) -> Result<Pin<KBox<VmContext>>> {
         let caps = VmCaps {
             exec_only: info.has_exec_only_leaves,
             private_mem: info.has_private_mem,
             emulated_writes: false,
         };
-        KBox::pin_init(VmContext::new(caps), GFP_KERNEL_ACCOUNT)
+        KBox::pin_init(VmContext::new(info.kvm, caps), GFP_KERNEL_ACCOUNT)
     }
 
     fn supported_attributes(vm: &VmContext) -> u64 {
@@ -56,22 +64,36 @@ impl Provider for KvmMemattr {
     }
 
     fn has_attributes(vm: &VmContext) -> bool {
-        !vm.store.is_empty()
+        !vm.store.is_empty() || !vm.subpages.is_empty()
+    }
+
+    fn range_in_use(vm: &VmContext, start: u64, end: u64) -> bool {
+        start < end
+            && (!vm.store.range_has(start, end - 1, !0, 0)
+                || vm.subpages.any_protected(start, end - 1))
     }
 
     // Inlined into the callback: this is the page fault's path.
     #[inline]
-    fn fault_access(vm: &VmContext, gfn: u64, access: u32, block_orders: u32) -> AccessDecision {
-        let (attributes, uniform_orders) = vm.store.block_attributes(gfn, block_orders);
-        AccessDecision {
-            verdict: fault_verdict(attributes, access, vm.caps()),
+    fn fault_access(vm: &VmContext, gfn: u64, access: &GuestAccess) -> AccessDecision {
+        let (attributes, uniform_orders) = vm.store.block_attributes(gfn, access.block_orders);
+        let decision = AccessDecision {
+            verdict: fault_verdict(attributes, access.access, vm.caps()),
             uniform_orders,
+            denied: PagePart::WHOLE_PAGE,
+        };
+        if vm.subpages.is_empty() {
+            decision
+        } else {
+            narrow_to_subpages(vm, gfn, access, decision)
         }
     }
 
     fn vm_ioctl(vm: &VmContext, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             KVM_GET_MEMORY_ATTRIBUTES => get_memory_attributes(vm, arg).map(|()| 0),
+            KVM_SET_SUBPAGE_WRITE_ACCESS => set_subpage_write_access(vm, arg).map(|()| 0),
+            KVM_GET_SUBPAGE_WRITE_ACCESS => get_subpage_write_access(vm, arg).map(|()| 0),
             _ => Err(ENOTTY),
         }
     }
@@ -79,11 +101,18 @@ impl Provider for KvmMemattr {
     fn check_extension(_vm: &VmContext, cap: u32) -> i32 {
         match cap {
             KVM_CAP_MEMORY_ATTRIBUTES_EMULATED => 1,
+            KVM_CAP_SUBPAGE_WRITE_PROTECT => SUBPAGE_MODES as i32,
             _ => 0,
         }
     }
 
-    fn enable_cap(vm: &VmContext, cap: u32, flags: u32, args: &[u64; 4]) -> Result {
+    fn enable_cap(
+        vm: &VmContext,
+        cap: u32,
+        flags: u32,
+        args: &[u64; 4],
+        has_vcpus: bool,
+    ) -> Result {
         match cap {
             KVM_CAP_MEMORY_ATTRIBUTES_EMULATED => {
                 // No flags and no arguments are defined: refuse any.
@@ -93,9 +122,47 @@ impl Provider for KvmMemattr {
                 vm.enable_emulated_writes();
                 Ok(())
             }
+            KVM_CAP_SUBPAGE_WRITE_PROTECT => {
+                let mode = mode_to_enable(flags, args, SUBPAGE_MODES, vm.subpage_mode(), has_vcpus)
+                    .map_err(|_| EINVAL)?;
+                vm.choose_subpage_mode(mode)
+            }
             _ => Err(ENOTTY),
         }
     }
+}
+
+/// The sub-page write protection modes that a VM can use.
+const SUBPAGE_MODES: u64 = KVM_SUBPAGE_WP_SOFTWARE;
+
+/// Narrows the decision about an access to `gfn`, of a VM that protects some
+/// sub-pages, to what the sub-page maps allow.
+///
+/// A leaf never grants write to a protected page, so that every write to it
+/// faults and KVM's emulator completes it, asking again with the bytes it
+/// writes: a write whose bytes touch a denied sub-page is denied.  A block
+/// that holds a protected page is never mapped by one leaf.
+fn narrow_to_subpages(
+    vm: &VmContext,
+    gfn: u64,
+    access: &GuestAccess,
+    mut decision: AccessDecision,
+) -> AccessDecision {
+    decision.uniform_orders = vm.subpages.unprotected_blocks(gfn, decision.uniform_orders);
+    let map = vm.subpages.get(gfn);
+    if map.is_unprotected() {
+        return decision;
+    }
+    decision.verdict.leaf &= !ACCESS_WRITE;
+    // A write that the page's attributes deny exits for the page.
+    if access.access != ACCESS_WRITE || decision.verdict.exit_flags != 0 {
+        return decision;
+    }
+    if let Some(denied) = map.first_denied(access.offset, access.len) {
+        decision.verdict.exit_flags = KVM_MEMORY_EXIT_FLAG_WRITE | KVM_MEMORY_EXIT_FLAG_SUBPAGE;
+        decision.denied = denied;
+    }
+    decision
 }
 
 impl kernel::Module for KvmMemattr {

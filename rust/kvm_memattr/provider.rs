@@ -4,11 +4,12 @@
 //!
 //! C header: [`include/linux/kvm_memattr_ops.h`](srctree/include/linux/kvm_memattr_ops.h)
 
-use crate::{attributes::FaultVerdict, run_map::SetChange};
+use crate::{attributes::FaultVerdict, run_map::SetChange, subpage::PagePart};
 use core::{
     ffi::{c_int, c_uint, c_void},
     marker::PhantomData,
     pin::Pin,
+    ptr::NonNull,
 };
 use kernel::{
     bindings,
@@ -20,6 +21,8 @@ use kernel::{
 
 /// What KVM tells a provider about a new VM.
 pub(crate) struct VmInfo {
+    /// The VM, for the KVM functions that a provider calls.
+    pub(crate) kvm: Kvm,
     /// The VM type has private memory (upstream's PRIVATE attribute).
     pub(crate) has_private_mem: bool,
     /// The VM's MMU can map a page executable but not readable.
@@ -37,7 +40,7 @@ pub(crate) trait Provider {
     const NAME: &'static CStr;
 
     /// Creates the state of a VM that is being created.
-    fn vm_init(info: &VmInfo) -> Result<Pin<KBox<Self::Vm>>>;
+    fn vm_init(info: VmInfo) -> Result<Pin<KBox<Self::Vm>>>;
 
     /// The attribute bits `KVM_CAP_MEMORY_ATTRIBUTES` reports.
     fn supported_attributes(vm: &Self::Vm) -> u64;
@@ -62,14 +65,18 @@ pub(crate) trait Provider {
     /// what that changed; on error, nothing changed.
     fn set_attributes(vm: &Self::Vm, start: u64, end: u64, attributes: u64) -> Result<SetChange>;
 
-    /// Whether some page of the VM has attributes.
+    /// Whether some page of the VM has protections of any kind.
     fn has_attributes(vm: &Self::Vm) -> bool;
 
-    /// Decides a guest access (one `ACCESS_*` bit) to `gfn`, made by the
-    /// CPU (a fault), by KVM's emulator or by KVM for the guest, and tells
-    /// which of the blocks around `gfn` in `block_orders` (bit k: the
-    /// naturally aligned 2^k pages) share its attributes.
-    fn fault_access(vm: &Self::Vm, gfn: u64, access: u32, block_orders: u32) -> AccessDecision;
+    /// Whether some page of the range has protections of any kind: KVM asks
+    /// about accesses only where this may be true.
+    fn range_in_use(vm: &Self::Vm, start: u64, end: u64) -> bool;
+
+    /// Decides a guest access `access` (one `ACCESS_*` bit) to `gfn`, made
+    /// by the CPU (a fault), by KVM's emulator or by KVM for the guest, and
+    /// tells which of the blocks around `gfn` in `access.block_orders` (bit
+    /// k: the naturally aligned 2^k pages) share its protections.
+    fn fault_access(vm: &Self::Vm, gfn: u64, access: &GuestAccess) -> AccessDecision;
 
     /// A VM ioctl that KVM does not know; `ENOTTY` if the provider does not
     /// know it either.
@@ -79,9 +86,24 @@ pub(crate) trait Provider {
     /// the provider does not know it either.
     fn check_extension(vm: &Self::Vm, cap: u32) -> i32;
 
-    /// `KVM_ENABLE_CAP` for a capability that KVM does not know; `ENOTTY` if
-    /// the provider does not know it either.
-    fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4]) -> Result;
+    /// `KVM_ENABLE_CAP` for a capability that KVM does not know, on a VM that
+    /// has vCPUs or not; `ENOTTY` if the provider does not know it either.
+    /// Serialised with vCPU creation.
+    fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4], has_vcpus: bool)
+        -> Result;
+}
+
+/// A guest access for a provider to decide.
+pub(crate) struct GuestAccess {
+    /// One `ACCESS_*` bit.
+    pub(crate) access: u32,
+    /// The blocks around the gfn that KVM could map with one leaf.
+    pub(crate) block_orders: u32,
+    /// The first byte of the page accessed.
+    pub(crate) offset: u32,
+    /// The bytes accessed from `offset`; 0 when KVM does not know them (a
+    /// fault): the access is then decided for the page as a whole.
+    pub(crate) len: u32,
 }
 
 /// The `KVM_MEMATTR_SET_*` flags of `include/linux/kvm_memattr_ops.h`
@@ -89,6 +111,9 @@ pub(crate) trait Provider {
 const SET_CHANGES: c_int = 1 << 0;
 const SET_NARROWS: c_int = 1 << 1;
 const SET_IN_USE: c_int = 1 << 2;
+/// The `KVM_MEMATTR_CHANGE_*` flags, as above.
+const CHANGE_ADDS: c_uint = 1 << 0;
+const CHANGE_REMOVES: c_uint = 1 << 1;
 
 /// What `set_attributes` returns to KVM for `change`, after which the VM
 /// has attributes or not (`in_use`).
@@ -105,9 +130,113 @@ fn set_flags(change: SetChange, in_use: impl FnOnce() -> bool) -> c_int {
 pub(crate) struct AccessDecision {
     /// What KVM does with the access.
     pub(crate) verdict: FaultVerdict,
-    /// The blocks asked about whose pages all have the attributes of the
+    /// The blocks asked about whose pages all have the protections of the
     /// page accessed: KVM may map it with a leaf of their size.
     pub(crate) uniform_orders: u32,
+    /// For a denied access: the part of the page that the exit reports.
+    pub(crate) denied: PagePart,
+}
+
+/// What a change of [`Kvm::change_range`] may do to the pages of its range.
+pub(crate) struct ChangeScope {
+    /// Protect a page that had no protection.
+    pub(crate) adds: bool,
+    /// Leave a page without protection.
+    pub(crate) removes: bool,
+}
+
+/// A VM bound to the provider, as the KVM functions that a provider calls
+/// take it.
+///
+/// # Invariants
+///
+/// `kvm` points to the `struct kvm` of a VM bound to the provider, which
+/// lives at least as long as the provider's state of the VM, which holds
+/// the [`Kvm`].
+pub(crate) struct Kvm {
+    kvm: NonNull<bindings::kvm>,
+}
+
+// SAFETY: The KVM functions that `Kvm` calls may be called from any thread.
+unsafe impl Send for Kvm {}
+
+// SAFETY: As for `Send`: `Kvm`'s methods take `&self` and are thread-safe.
+unsafe impl Sync for Kvm {}
+
+/// The arguments of [`change_range_callback`], for one call.
+struct ChangeCall<F, G> {
+    change: Option<F>,
+    in_use: G,
+}
+
+/// The change of a [`Kvm::change_range`] call, as KVM calls it back.
+///
+/// # Safety
+///
+/// `arg` must point to the `ChangeCall<F, G>` of the `change_range` call
+/// that is running, and not be used by anyone else meanwhile.
+unsafe extern "C" fn change_range_callback<F, G>(_vm_priv: *mut c_void, arg: *mut c_void) -> c_int
+where
+    F: FnOnce() -> Result<SetChange>,
+    G: Fn() -> bool,
+{
+    // SAFETY: Per the function's safety requirements.
+    let call = unsafe { &mut *arg.cast::<ChangeCall<F, G>>() };
+    from_result(|| {
+        // KVM calls the change once; a second call changes nothing.
+        let change = call.change.take().ok_or(EINVAL)?;
+        change().map(|change| set_flags(change, &call.in_use))
+    })
+}
+
+impl Kvm {
+    /// Changes the protections of the gfns `start..end` with `change`, as
+    /// `KVM_SET_MEMORY_ATTRIBUTES` changes attributes: when this returns,
+    /// no vCPU can access the range as the old protections allowed and the
+    /// new ones deny.  `in_use` tells whether the VM has protections
+    /// afterwards.  On error, `change` must have changed nothing.  May
+    /// sleep; never with `slots_lock` held.
+    pub(crate) fn change_range(
+        &self,
+        start: u64,
+        end: u64,
+        scope: ChangeScope,
+        change: impl FnOnce() -> Result<SetChange>,
+        in_use: impl Fn() -> bool,
+    ) -> Result {
+        fn callback<F, G>(_: &ChangeCall<F, G>) -> unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int
+        where
+            F: FnOnce() -> Result<SetChange>,
+            G: Fn() -> bool,
+        {
+            change_range_callback::<F, G>
+        }
+
+        let mut call = ChangeCall {
+            change: Some(change),
+            in_use,
+        };
+        let mut flags = 0;
+        if scope.adds {
+            flags |= CHANGE_ADDS;
+        }
+        if scope.removes {
+            flags |= CHANGE_REMOVES;
+        }
+        // SAFETY: By the type invariant, `self.kvm` is a live VM bound to
+        // the provider.  `call` outlives the call, and KVM hands it to the
+        // callback, which matches its type, and to no one else.
+        to_result(unsafe {
+            bindings::kvm_memattr_change_range(
+                self.kvm.as_ptr(),
+                start,
+                end,
+                flags,
+                Some(callback(&call)),
+                core::ptr::from_mut(&mut call).cast(),
+            )
+        })
+    }
 }
 
 /// A provider registered with KVM.
@@ -147,6 +276,7 @@ impl<T: Provider> Registration<T> {
                 check_attributes: Some(Self::check_attributes_callback),
                 get_attributes: Some(Self::get_attributes_callback),
                 range_has_attributes: Some(Self::range_has_attributes_callback),
+                range_in_use: Some(Self::range_in_use_callback),
                 set_attributes: Some(Self::set_attributes_callback),
                 fault_access: Some(Self::fault_access_callback),
                 vm_ioctl: Some(Self::vm_ioctl_callback),
@@ -186,14 +316,19 @@ impl<T: Provider> Registration<T> {
     /// Only KVM calls this, through the ops table, with `info` valid for
     /// reads and `vm_priv` valid for writes.
     unsafe extern "C" fn vm_init_callback(
-        _kvm: *mut bindings::kvm,
+        kvm: *mut bindings::kvm,
         info: *const bindings::kvm_memattr_vm_info,
         vm_priv: *mut *mut c_void,
     ) -> c_int {
         from_result(|| {
             // SAFETY: KVM passes an `info` valid for reads.
             let info = unsafe { &*info };
-            let vm = T::vm_init(&VmInfo {
+            let vm = T::vm_init(VmInfo {
+                // INVARIANT: KVM binds `kvm` to the provider; the VM's state
+                // is freed before it, in `vm_destroy_callback`.
+                kvm: Kvm {
+                    kvm: NonNull::new(kvm).ok_or(EINVAL)?,
+                },
                 has_private_mem: info.has_private_mem,
                 has_exec_only_leaves: info.has_exec_only_leaves,
             })?;
@@ -258,6 +393,14 @@ impl<T: Provider> Registration<T> {
     /// # Safety
     ///
     /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn range_in_use_callback(vm_priv: *mut c_void, start: u64, end: u64) -> bool {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::range_in_use(unsafe { &Self::vm(vm_priv) }, start, end)
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
     unsafe extern "C" fn set_attributes_callback(
         vm_priv: *mut c_void,
         start: u64,
@@ -282,10 +425,20 @@ impl<T: Provider> Registration<T> {
     ) -> u32 {
         // SAFETY: KVM passes an exclusive, valid `struct kvm_memattr_access`.
         let a = unsafe { &mut *a };
+        let access = GuestAccess {
+            access: a.access,
+            block_orders: a.block_orders,
+            offset: a.offset.into(),
+            len: a.len.into(),
+        };
         // SAFETY: KVM passes the `priv` of a live bound VM.
-        let decision = T::fault_access(unsafe { &Self::vm(vm_priv) }, a.gfn, a.access, a.block_orders);
+        let decision = T::fault_access(unsafe { &Self::vm(vm_priv) }, a.gfn, &access);
         a.exit_flags = decision.verdict.exit_flags;
         a.block_orders = decision.uniform_orders;
+        if a.exit_flags != 0 {
+            a.offset = decision.denied.offset;
+            a.len = decision.denied.len;
+        }
         decision.verdict.leaf
     }
 
@@ -320,12 +473,13 @@ impl<T: Provider> Registration<T> {
         cap: u32,
         flags: u32,
         args: *const u64,
+        has_vcpus: bool,
     ) -> c_int {
         // SAFETY: KVM passes the `priv` of a live bound VM.
         let vm = unsafe { Self::vm(vm_priv) };
         // SAFETY: KVM passes the `args` array of a `struct kvm_enable_cap`.
         let args = unsafe { &*args.cast::<[u64; 4]>() };
-        from_result(|| T::enable_cap(&vm, cap, flags, args).map(|()| 0))
+        from_result(|| T::enable_cap(&vm, cap, flags, args, has_vcpus).map(|()| 0))
     }
 }
 

@@ -3,29 +3,53 @@
 //! Per-VM state of the provider.
 
 use crate::attributes::VmCaps;
+use crate::provider::Kvm;
 use crate::store::AttributeStore;
-use core::sync::atomic::{AtomicBool, Ordering};
+use crate::subpage::Mode;
+use crate::subpage_store::SubpageStore;
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use kernel::prelude::*;
 
 /// The provider's state for one VM.
 #[pin_data]
 pub(crate) struct VmContext {
+    /// The VM, for the KVM functions the provider calls.
+    pub(crate) kvm: Kvm,
     /// What the VM's MMU can express, fixed at creation.
     mmu_caps: VmCaps,
     /// Userspace enabled `KVM_CAP_MEMORY_ATTRIBUTES_EMULATED`; never reset.
     emulated_writes: AtomicBool,
+    /// The sub-page write protection mode that userspace chose, as
+    /// [`SUBPAGE_MODE_NONE`] or a [`Mode`]; set once, never reset.
+    subpage_mode: AtomicU8,
     /// The VM's memory attributes.
     #[pin]
     pub(crate) store: AttributeStore,
+    /// The VM's sub-page write protection maps.
+    #[pin]
+    pub(crate) subpages: SubpageStore,
+}
+
+/// [`VmContext::subpage_mode`] before a mode is chosen.
+const SUBPAGE_MODE_NONE: u8 = 0;
+
+const fn encode_mode(mode: Mode) -> u8 {
+    match mode {
+        Mode::Software => 1,
+        Mode::Hardware => 2,
+    }
 }
 
 impl VmContext {
     /// Creates the state of a VM that is being bound.
-    pub(crate) fn new(mmu_caps: VmCaps) -> impl PinInit<Self> {
+    pub(crate) fn new(kvm: Kvm, mmu_caps: VmCaps) -> impl PinInit<Self> {
         pin_init!(Self {
+            kvm,
             mmu_caps,
             emulated_writes: AtomicBool::new(false),
+            subpage_mode: AtomicU8::new(SUBPAGE_MODE_NONE),
             store <- AttributeStore::new(),
+            subpages <- SubpageStore::new(),
         })
     }
 
@@ -44,5 +68,29 @@ impl VmContext {
     /// later `KVM_SET_MEMORY_ATTRIBUTES`, which validates with [`Self::caps`].
     pub(crate) fn enable_emulated_writes(&self) {
         self.emulated_writes.store(true, Ordering::Release);
+    }
+
+    /// The sub-page write protection mode, if userspace chose one.
+    pub(crate) fn subpage_mode(&self) -> Option<Mode> {
+        // Pairs with the store in `choose_subpage_mode()`.
+        match self.subpage_mode.load(Ordering::Acquire) {
+            SUBPAGE_MODE_NONE => None,
+            mode if mode == encode_mode(Mode::Hardware) => Some(Mode::Hardware),
+            _ => Some(Mode::Software),
+        }
+    }
+
+    /// Chooses the sub-page write protection mode, once: `EINVAL` if one
+    /// was chosen already.
+    pub(crate) fn choose_subpage_mode(&self, mode: Mode) -> Result {
+        self.subpage_mode
+            .compare_exchange(
+                SUBPAGE_MODE_NONE,
+                encode_mode(mode),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .map(|_| ())
+            .map_err(|_| EINVAL)
     }
 }

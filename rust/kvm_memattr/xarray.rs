@@ -57,6 +57,18 @@ impl IntXArray {
         unsafe { bindings::xa_empty(self.as_ptr()) }
     }
 
+    /// The entry at `index`, if any.
+    pub(crate) fn get(&self, index: u64) -> Option<u64> {
+        // SAFETY: By the type invariant, `self.xa` is initialised.
+        // `xa_load()` takes the RCU read lock itself.
+        let entry = unsafe { bindings::xa_load(self.as_ptr(), index as usize) };
+        if entry.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant, every entry is a value entry.
+        Some(unsafe { bindings::xa_to_value(entry) } as u64)
+    }
+
     /// The entry with the lowest index at or after `index`, as
     /// `(index, value)`.
     pub(crate) fn next(&self, index: u64) -> Option<(u64, u64)> {

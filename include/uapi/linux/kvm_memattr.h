@@ -45,5 +45,60 @@
 #define KVM_MEMORY_EXIT_FLAG_READ		(1ULL << 0)
 #define KVM_MEMORY_EXIT_FLAG_WRITE		(1ULL << 1)
 #define KVM_MEMORY_EXIT_FLAG_EXEC		(1ULL << 2)
+/*
+ * With KVM_MEMORY_EXIT_FLAG_WRITE: the sub-page write protection denied the
+ * write.  memory_fault.gpa is then the start of the first denied 128-byte
+ * sub-page that the write touches and memory_fault.size is 128.  Bit 3 is
+ * upstream's KVM_MEMORY_EXIT_FLAG_PRIVATE.
+ */
+#define KVM_MEMORY_EXIT_FLAG_SUBPAGE		(1ULL << 4)
+
+/*
+ * Sub-page write protection: write permission per 128-byte sub-page of a
+ * 4 KiB page, on top of the memslot's and the memory attributes'.
+ *
+ * KVM_CHECK_EXTENSION(KVM_CAP_SUBPAGE_WRITE_PROTECT) on a VM fd returns the
+ * modes that the VM can use, KVM_SUBPAGE_WP_* bits.  KVM_ENABLE_CAP with
+ * args[0] = exactly one of them (flags and args[1..3] 0) chooses the mode,
+ * once, before the VM's first vCPU is created.
+ */
+#define KVM_CAP_SUBPAGE_WRITE_PROTECT		1001
+
+/* KVM's emulator completes the writes to permitted sub-pages. */
+#define KVM_SUBPAGE_WP_SOFTWARE			(1 << 0)
+/* The CPU checks them (Intel SPP): no exit for a permitted write. */
+#define KVM_SUBPAGE_WP_HARDWARE			(1 << 1)
+
+#define KVM_SUBPAGE_SIZE			128
+#define KVM_SUBPAGES_PER_PAGE			32
+/* The most pages that one SET or GET covers. */
+#define KVM_SUBPAGE_MAX_PAGES			512
+
+/**
+ * struct kvm_subpage_write_access - the write permission of sub-pages
+ *
+ * @address:	gpa of the first page, 4 KiB aligned.
+ * @npages:	Pages covered, 1 to KVM_SUBPAGE_MAX_PAGES.
+ * @flags:	0.
+ * @reserved:	0.
+ * @access_map:	One per page: bit i set means bytes [128 i, 128 i + 128) of
+ *		the page are writable.  All ones leaves a page unprotected
+ *		(and KVM forgets it); a page never set reads back as all ones.
+ */
+struct kvm_subpage_write_access {
+	__u64 address;
+	__u32 npages;
+	__u32 flags;
+	__u64 reserved[2];
+	__u32 access_map[];
+};
+
+/*
+ * Set the maps of the pages, all or nothing; when SET returns, no vCPU can
+ * write through a mapping that the new maps forbid.  GET reads them into
+ * access_map.  See Documentation/virt/kvm/memattr/api.rst.
+ */
+#define KVM_SET_SUBPAGE_WRITE_ACCESS	_IOW(KVMIO, 0xf1, struct kvm_subpage_write_access)
+#define KVM_GET_SUBPAGE_WRITE_ACCESS	_IOWR(KVMIO, 0xf2, struct kvm_subpage_write_access)
 
 #endif /* _UAPI_LINUX_KVM_MEMATTR_H */
