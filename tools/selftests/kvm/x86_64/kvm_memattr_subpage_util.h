@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the kvm_memattr sub-page write protection selftests:
+ * choosing the mode and setting or reading the 128-byte sub-page maps.
+ */
+#ifndef SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H
+#define SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/kvm_memattr.h>
+
+#include "kvm_util.h"
+
+/* A map that leaves every sub-page of its page writable. */
+#define SUBPAGE_ALL_WRITABLE	0xffffffffu
+
+/*
+ * The ioctl header and room for the largest number of maps: map[] is where
+ * h.access_map[] is.  Pass &a.h to the ioctls, whose size checks want the
+ * header's type.
+ */
+struct subpage_access {
+	struct kvm_subpage_write_access h;
+	uint32_t map[KVM_SUBPAGE_MAX_PAGES];
+};
+
+/* The modes (KVM_SUBPAGE_WP_*) that @vm can use, 0 without the module. */
+static inline uint32_t subpage_modes(struct kvm_vm *vm)
+{
+	return vm_check_cap(vm, KVM_CAP_SUBPAGE_WRITE_PROTECT);
+}
+
+static inline int __subpage_enable(struct kvm_vm *vm, uint64_t mode)
+{
+	return __vm_enable_cap(vm, KVM_CAP_SUBPAGE_WRITE_PROTECT, mode);
+}
+
+static inline void subpage_enable(struct kvm_vm *vm, uint64_t mode)
+{
+	vm_enable_cap(vm, KVM_CAP_SUBPAGE_WRITE_PROTECT, mode);
+}
+
+/* KVM_SET_SUBPAGE_WRITE_ACCESS of @maps[0..@npages) from @gpa. */
+static inline int __subpage_set(struct kvm_vm *vm, uint64_t gpa,
+				uint32_t npages, const uint32_t *maps)
+{
+	static struct subpage_access a;
+
+	TEST_ASSERT(npages <= KVM_SUBPAGE_MAX_PAGES,
+		    "__subpage_set() of %u pages", npages);
+	memset(&a.h, 0, sizeof(a.h));
+	a.h.address = gpa;
+	a.h.npages = npages;
+	memcpy(a.map, maps, npages * sizeof(*maps));
+	return __vm_ioctl(vm, KVM_SET_SUBPAGE_WRITE_ACCESS, &a.h);
+}
+
+static inline void subpage_set(struct kvm_vm *vm, uint64_t gpa,
+			       uint32_t npages, const uint32_t *maps)
+{
+	TEST_ASSERT(!__subpage_set(vm, gpa, npages, maps),
+		    "KVM_SET_SUBPAGE_WRITE_ACCESS of %u pages at 0x%lx failed: %s",
+		    npages, gpa, strerror(errno));
+}
+
+/* Set the one map of the page at @gpa. */
+static inline void subpage_set_one(struct kvm_vm *vm, uint64_t gpa,
+				   uint32_t map)
+{
+	subpage_set(vm, gpa, 1, &map);
+}
+
+/* KVM_GET_SUBPAGE_WRITE_ACCESS into @maps[0..@npages). */
+static inline int __subpage_get(struct kvm_vm *vm, uint64_t gpa,
+				uint32_t npages, uint32_t *maps)
+{
+	static struct subpage_access a;
+	int r;
+
+	TEST_ASSERT(npages <= KVM_SUBPAGE_MAX_PAGES,
+		    "__subpage_get() of %u pages", npages);
+	memset(&a, 0, sizeof(a));
+	a.h.address = gpa;
+	a.h.npages = npages;
+	r = __vm_ioctl(vm, KVM_GET_SUBPAGE_WRITE_ACCESS, &a.h);
+	if (!r)
+		memcpy(maps, a.map, npages * sizeof(*maps));
+	return r;
+}
+
+static inline void subpage_get(struct kvm_vm *vm, uint64_t gpa,
+			       uint32_t npages, uint32_t *maps)
+{
+	TEST_ASSERT(!__subpage_get(vm, gpa, npages, maps),
+		    "KVM_GET_SUBPAGE_WRITE_ACCESS of %u pages at 0x%lx failed: %s",
+		    npages, gpa, strerror(errno));
+}
+
+/* The map of the one page at @gpa. */
+static inline uint32_t subpage_get_one(struct kvm_vm *vm, uint64_t gpa)
+{
+	uint32_t map;
+
+	subpage_get(vm, gpa, 1, &map);
+	return map;
+}
+
+#endif /* SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H */
