@@ -19,6 +19,9 @@ mod range;
 #[path = "../kvm_memattr/run_map.rs"]
 #[allow(dead_code)]
 mod run_map;
+#[path = "../kvm_memattr/spp_entry.rs"]
+#[allow(dead_code)]
+mod spp_entry;
 #[path = "../kvm_memattr/subpage.rs"]
 #[allow(dead_code)]
 mod subpage;
@@ -32,6 +35,8 @@ mod attributes_tests;
 mod range_tests;
 #[cfg(test)]
 mod run_map_tests;
+#[cfg(test)]
+mod spp_entry_tests;
 #[cfg(test)]
 mod subpage_tests;
 #[cfg(test)]

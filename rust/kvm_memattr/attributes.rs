@@ -115,6 +115,9 @@ pub(crate) const ACCESS_READ: u32 = 1 << 0;
 pub(crate) const ACCESS_WRITE: u32 = 1 << 1;
 /// See [`ACCESS_READ`].
 pub(crate) const ACCESS_EXEC: u32 = 1 << 2;
+/// In the rights of a leaf only: the leaf grants no write, but the CPU
+/// decides writes through it by sub-page (`KVM_MEMATTR_ACCESS_SUBPAGE_WRITE`).
+pub(crate) const ACCESS_SUBPAGE_WRITE: u32 = 1 << 3;
 
 /// The rights that a leaf (the EPT/NPT or shadow page table entry that maps
 /// a page) may grant under `attributes`, on the VM's MMU.

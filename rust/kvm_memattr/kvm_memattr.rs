@@ -7,11 +7,14 @@
 //! `Documentation/virt/kvm/memattr/architecture.rst` for the layers.
 
 mod attributes;
+mod debugfs;
 mod get_ioctl;
 mod module_state;
 mod provider;
 mod range;
 mod run_map;
+mod spp_entry;
+mod spp_table;
 mod store;
 mod subpage;
 mod subpage_ioctl;

@@ -3,18 +3,20 @@
 //! The loaded module: the provider KVM calls for the VMs bound to it.
 
 use crate::{
-    attributes::{self, fault_verdict, VmCaps, ACCESS_WRITE},
+    attributes::{self, fault_verdict, VmCaps, ACCESS_READ, ACCESS_SUBPAGE_WRITE, ACCESS_WRITE},
+    debugfs::DebugfsDir,
     get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
     provider::{AccessDecision, GuestAccess, Provider, Registration, VmInfo},
     run_map::SetChange,
-    subpage::{mode_to_enable, PagePart},
+    subpage::{mode_to_enable, Mode, PagePart},
     subpage_ioctl::{
         get_subpage_write_access, set_subpage_write_access, KVM_GET_SUBPAGE_WRITE_ACCESS,
         KVM_SET_SUBPAGE_WRITE_ACCESS,
     },
     uapi::{
         KVM_CAP_MEMORY_ATTRIBUTES_EMULATED, KVM_CAP_SUBPAGE_WRITE_PROTECT,
-        KVM_MEMORY_EXIT_FLAG_SUBPAGE, KVM_MEMORY_EXIT_FLAG_WRITE, KVM_SUBPAGE_WP_SOFTWARE,
+        KVM_MEMORY_EXIT_FLAG_SUBPAGE, KVM_MEMORY_EXIT_FLAG_WRITE, KVM_SUBPAGE_WP_HARDWARE,
+        KVM_SUBPAGE_WP_SOFTWARE,
     },
     vm::VmContext,
 };
@@ -23,6 +25,7 @@ use kernel::{c_str, prelude::*};
 /// The module, registered with KVM while it is loaded.
 pub(crate) struct KvmMemattr {
     _registration: Registration<Self>,
+    _debugfs: DebugfsDir,
 }
 
 impl Provider for KvmMemattr {
@@ -36,7 +39,10 @@ impl Provider for KvmMemattr {
             private_mem: info.has_private_mem,
             emulated_writes: false,
         };
-        KBox::pin_init(VmContext::new(info.kvm, caps), GFP_KERNEL_ACCOUNT)
+        KBox::pin_init(
+            VmContext::new(info.kvm, caps, info.has_subpage_write_leaves),
+            GFP_KERNEL_ACCOUNT,
+        )
     }
 
     fn supported_attributes(vm: &VmContext) -> u64 {
@@ -98,12 +104,21 @@ impl Provider for KvmMemattr {
         }
     }
 
-    fn check_extension(_vm: &VmContext, cap: u32) -> i32 {
+    fn check_extension(vm: &VmContext, cap: u32) -> i32 {
         match cap {
             KVM_CAP_MEMORY_ATTRIBUTES_EMULATED => 1,
-            KVM_CAP_SUBPAGE_WRITE_PROTECT => SUBPAGE_MODES as i32,
+            // Two bits: the cast keeps them.
+            KVM_CAP_SUBPAGE_WRITE_PROTECT => subpage_modes(vm) as i32,
             _ => 0,
         }
+    }
+
+    fn subpage_table(vm: &VmContext) -> u64 {
+        vm.spp.root()
+    }
+
+    fn subpage_table_miss(vm: &VmContext, gfn: u64) -> Result {
+        vm.spp.fill(gfn, vm.subpages.get(gfn))
     }
 
     fn enable_cap(
@@ -123,8 +138,13 @@ impl Provider for KvmMemattr {
                 Ok(())
             }
             KVM_CAP_SUBPAGE_WRITE_PROTECT => {
-                let mode = mode_to_enable(flags, args, SUBPAGE_MODES, vm.subpage_mode(), has_vcpus)
-                    .map_err(|_| EINVAL)?;
+                let mode =
+                    mode_to_enable(flags, args, subpage_modes(vm), vm.subpage_mode(), has_vcpus)
+                        .map_err(|_| EINVAL)?;
+                // The table exists before the vCPUs, which point at it.
+                if mode == Mode::Hardware {
+                    vm.spp.create_root()?;
+                }
                 vm.choose_subpage_mode(mode)
             }
             _ => Err(ENOTTY),
@@ -132,16 +152,25 @@ impl Provider for KvmMemattr {
     }
 }
 
-/// The sub-page write protection modes that a VM can use.
-const SUBPAGE_MODES: u64 = KVM_SUBPAGE_WP_SOFTWARE;
+/// The sub-page write protection modes that a VM can use: the software
+/// one always, the hardware one where the CPU can decide writes by sub-page.
+fn subpage_modes(vm: &VmContext) -> u64 {
+    if vm.subpage_write_leaves {
+        KVM_SUBPAGE_WP_SOFTWARE | KVM_SUBPAGE_WP_HARDWARE
+    } else {
+        KVM_SUBPAGE_WP_SOFTWARE
+    }
+}
 
 /// Narrows the decision about an access to `gfn`, of a VM that protects some
 /// sub-pages, to what the sub-page maps allow.
 ///
-/// A leaf never grants write to a protected page, so that every write to it
-/// faults and KVM's emulator completes it, asking again with the bytes it
-/// writes: a write whose bytes touch a denied sub-page is denied.  A block
-/// that holds a protected page is never mapped by one leaf.
+/// A leaf never grants write to a protected page.  In the software mode,
+/// every write to it faults and KVM's emulator completes it, asking again
+/// with the bytes it writes: a write whose bytes touch a denied sub-page is
+/// denied.  In the hardware mode, a readable leaf lets the CPU decide writes
+/// by sub-page from the SPP table, and only denied ones fault.  A block that
+/// holds a protected page is never mapped by one leaf.
 fn narrow_to_subpages(
     vm: &VmContext,
     gfn: u64,
@@ -154,6 +183,9 @@ fn narrow_to_subpages(
         return decision;
     }
     decision.verdict.leaf &= !ACCESS_WRITE;
+    if vm.subpage_mode() == Some(Mode::Hardware) && decision.verdict.leaf & ACCESS_READ != 0 {
+        decision.verdict.leaf |= ACCESS_SUBPAGE_WRITE;
+    }
     // A write that the page's attributes deny exits for the page.
     if access.access != ACCESS_WRITE || decision.verdict.exit_flags != 0 {
         return decision;
@@ -167,8 +199,11 @@ fn narrow_to_subpages(
 
 impl kernel::Module for KvmMemattr {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let debugfs = DebugfsDir::new();
         Ok(Self {
+            // Last: VMs may bind as soon as it is registered.
             _registration: Registration::new(module)?,
+            _debugfs: debugfs,
         })
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct VmInfo {
     pub(crate) has_private_mem: bool,
     /// The VM's MMU can map a page executable but not readable.
     pub(crate) has_exec_only_leaves: bool,
+    /// The VM's MMU can let the CPU decide writes by sub-page (SPP).
+    pub(crate) has_subpage_write_leaves: bool,
 }
 
 /// What KVM calls into for the VMs bound to a provider.
@@ -85,6 +87,14 @@ pub(crate) trait Provider {
     /// `KVM_CHECK_EXTENSION` for a capability that KVM does not know; 0 if
     /// the provider does not know it either.
     fn check_extension(vm: &Self::Vm, cap: u32) -> i32;
+
+    /// The physical address of the root of the VM's SPP table, 0 if it has
+    /// none.  Must not change once a vCPU exists; the table must live as
+    /// long as the VM.
+    fn subpage_table(vm: &Self::Vm) -> u64;
+
+    /// The CPU found no entry for `gfn` in the VM's SPP table: adds it.
+    fn subpage_table_miss(vm: &Self::Vm, gfn: u64) -> Result;
 
     /// `KVM_ENABLE_CAP` for a capability that KVM does not know, on a VM that
     /// has vCPUs or not; `ENOTTY` if the provider does not know it either.
@@ -281,6 +291,8 @@ impl<T: Provider> Registration<T> {
                 fault_access: Some(Self::fault_access_callback),
                 vm_ioctl: Some(Self::vm_ioctl_callback),
                 check_extension: Some(Self::check_extension_callback),
+                subpage_table: Some(Self::subpage_table_callback),
+                subpage_table_miss: Some(Self::subpage_table_miss_callback),
                 enable_cap: Some(Self::enable_cap_callback),
             },
             GFP_KERNEL,
@@ -331,6 +343,7 @@ impl<T: Provider> Registration<T> {
                 },
                 has_private_mem: info.has_private_mem,
                 has_exec_only_leaves: info.has_exec_only_leaves,
+                has_subpage_write_leaves: info.has_subpage_write_leaves,
             })?;
             // SAFETY: KVM passes a `vm_priv` valid for writes.
             unsafe { *vm_priv = vm.into_foreign().cast_mut() };
@@ -462,6 +475,23 @@ impl<T: Provider> Registration<T> {
         let vm = unsafe { Self::vm(vm_priv) };
         // Capabilities are numbered from 0 up; no provider knows others.
         u32::try_from(cap).map_or(0, |cap| T::check_extension(&vm, cap))
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn subpage_table_callback(vm_priv: *mut c_void) -> u64 {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        T::subpage_table(unsafe { &Self::vm(vm_priv) })
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]).
+    unsafe extern "C" fn subpage_table_miss_callback(vm_priv: *mut c_void, gfn: u64) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        from_result(|| T::subpage_table_miss(&vm, gfn).map(|()| 0))
     }
 
     /// # Safety

@@ -4,7 +4,7 @@
 //! and read the sub-page maps of up to `KVM_SUBPAGE_MAX_PAGES` pages.
 
 use crate::provider::ChangeScope;
-use crate::subpage::{request_pages, RequestPages, SubpageMap};
+use crate::subpage::{request_pages, Mode, RequestPages, SubpageMap};
 use crate::uapi::{
     KvmSubpageWriteAccess, KVMIO, KVM_GET_SUBPAGE_WRITE_ACCESS_NR,
     KVM_SET_SUBPAGE_WRITE_ACCESS_NR,
@@ -51,9 +51,9 @@ fn maps_len(pages: RequestPages) -> usize {
 /// Sets the maps of the pages of the request at `arg`: all or nothing.
 pub(crate) fn set_subpage_write_access(vm: &VmContext, arg: usize) -> Result {
     let (pages, maps_ptr) = read_request(arg)?;
-    if vm.subpage_mode().is_none() {
+    let Some(mode) = vm.subpage_mode() else {
         return Err(EINVAL);
-    }
+    };
 
     let mut bytes = KVec::new();
     UserSlice::new(maps_ptr, maps_len(pages)).read_all(&mut bytes, GFP_KERNEL)?;
@@ -70,11 +70,23 @@ pub(crate) fn set_subpage_write_access(vm: &VmContext, arg: usize) -> Result {
         adds: maps.iter().any(|&map| !SubpageMap(map).is_unprotected()),
         removes: maps.iter().any(|&map| SubpageMap(map).is_unprotected()),
     };
+    // The SPP table's new tables first, since they may fail; the maps, all
+    // or nothing; then the table's entries, which cannot fail.
+    let change = || {
+        if mode == Mode::Hardware {
+            vm.spp.prepare(pages)?;
+        }
+        let change = vm.subpages.set(pages, &maps)?;
+        if mode == Mode::Hardware {
+            vm.spp.write_maps(pages, &maps);
+        }
+        Ok(change)
+    };
     vm.kvm.change_range(
         pages.first,
         pages.end(),
         scope,
-        || vm.subpages.set(pages, &maps),
+        change,
         || !vm.store.is_empty() || !vm.subpages.is_empty(),
     )
 }

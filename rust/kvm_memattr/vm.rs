@@ -5,6 +5,7 @@
 use crate::attributes::VmCaps;
 use crate::provider::Kvm;
 use crate::store::AttributeStore;
+use crate::spp_table::SppTable;
 use crate::subpage::Mode;
 use crate::subpage_store::SubpageStore;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -17,6 +18,8 @@ pub(crate) struct VmContext {
     pub(crate) kvm: Kvm,
     /// What the VM's MMU can express, fixed at creation.
     mmu_caps: VmCaps,
+    /// The VM's MMU can let the CPU decide writes by sub-page (SPP).
+    pub(crate) subpage_write_leaves: bool,
     /// Userspace enabled `KVM_CAP_MEMORY_ATTRIBUTES_EMULATED`; never reset.
     emulated_writes: AtomicBool,
     /// The sub-page write protection mode that userspace chose, as
@@ -28,6 +31,9 @@ pub(crate) struct VmContext {
     /// The VM's sub-page write protection maps.
     #[pin]
     pub(crate) subpages: SubpageStore,
+    /// The SPP table of the hardware mode; without pages in other modes.
+    #[pin]
+    pub(crate) spp: SppTable,
 }
 
 /// [`VmContext::subpage_mode`] before a mode is chosen.
@@ -42,14 +48,16 @@ const fn encode_mode(mode: Mode) -> u8 {
 
 impl VmContext {
     /// Creates the state of a VM that is being bound.
-    pub(crate) fn new(kvm: Kvm, mmu_caps: VmCaps) -> impl PinInit<Self> {
+    pub(crate) fn new(kvm: Kvm, mmu_caps: VmCaps, subpage_write_leaves: bool) -> impl PinInit<Self> {
         pin_init!(Self {
             kvm,
             mmu_caps,
+            subpage_write_leaves,
             emulated_writes: AtomicBool::new(false),
             subpage_mode: AtomicU8::new(SUBPAGE_MODE_NONE),
             store <- AttributeStore::new(),
             subpages <- SubpageStore::new(),
+            spp <- SppTable::new(),
         })
     }
 
