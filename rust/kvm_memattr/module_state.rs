@@ -118,7 +118,7 @@ impl Provider for KvmMemattr {
     }
 
     fn subpage_table_miss(vm: &VmContext, gfn: u64) -> Result {
-        vm.spp.fill(gfn, vm.subpages.get(gfn))
+        vm.spp.fill(gfn, || vm.subpages.get(gfn))
     }
 
     fn enable_cap(

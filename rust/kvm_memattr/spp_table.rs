@@ -163,20 +163,24 @@ impl SppTable {
         self.root.load(Ordering::Acquire)
     }
 
-    /// Adds the tables that the level-1 entries of `pages` need.  The
-    /// tables added are empty, so the CPU reads the same permissions as
-    /// before; on `ENOMEM`, some may stay, empty, until the VM dies.
-    pub(crate) fn prepare(&self, pages: RequestPages) -> Result {
+    /// Adds the tables that the level-1 entries of the pages of `pages` that
+    /// `maps` protect need.  The tables added are empty, so the CPU reads
+    /// the same permissions as before; on `ENOMEM`, some may stay, empty,
+    /// until the VM dies.
+    pub(crate) fn prepare(&self, pages: RequestPages, maps: &[u32]) -> Result {
         let mut tables = self.tables.lock();
-        for gfn in (pages.first..pages.end()).take_while(|&gfn| gfn <= MAX_GFN) {
-            tables.leaf_entry(gfn, true)?;
+        for (gfn, &map) in (pages.first..pages.end()).zip(maps) {
+            if gfn <= MAX_GFN && !SubpageMap(map).is_unprotected() {
+                tables.leaf_entry(gfn, true)?;
+            }
         }
         Ok(())
     }
 
     /// Writes the level-1 entries of `pages` from `maps`.  Cannot fail after
-    /// [`Self::prepare`] for the same pages; a page the table cannot
-    /// describe has no EPT leaf either, and is skipped.
+    /// [`Self::prepare`] for the same pages: a page that has no entry was
+    /// never protected, so no EPT leaf lets the CPU ask for it; nor has a
+    /// page the table cannot describe.
     pub(crate) fn write_maps(&self, pages: RequestPages, maps: &[u32]) {
         let mut tables = self.tables.lock();
         for (gfn, &map) in (pages.first..pages.end()).zip(maps) {
@@ -186,15 +190,16 @@ impl SppTable {
         }
     }
 
-    /// The CPU found no entry for `gfn`: adds it, with the permissions of
-    /// `map`.
-    pub(crate) fn fill(&self, gfn: u64, map: SubpageMap) -> Result {
+    /// The CPU found no entry for `gfn`: adds it, with the permissions that
+    /// `map` reads.  It reads them under the table's lock, after which a
+    /// SET that changed them writes their entries: never a stale map.
+    pub(crate) fn fill(&self, gfn: u64, map: impl FnOnce() -> SubpageMap) -> Result {
         if gfn > MAX_GFN {
             return Err(EINVAL);
         }
         let mut tables = self.tables.lock();
         if let Some(leaf) = tables.leaf_entry(gfn, true)? {
-            leaf.store(write_vector(map), Ordering::Relaxed);
+            leaf.store(write_vector(map()), Ordering::Relaxed);
         }
         Ok(())
     }

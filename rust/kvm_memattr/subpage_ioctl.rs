@@ -74,7 +74,7 @@ pub(crate) fn set_subpage_write_access(vm: &VmContext, arg: usize) -> Result {
     // or nothing; then the table's entries, which cannot fail.
     let change = || {
         if mode == Mode::Hardware {
-            vm.spp.prepare(pages)?;
+            vm.spp.prepare(pages, &maps)?;
         }
         let change = vm.subpages.set(pages, &maps)?;
         if mode == Mode::Hardware {
