@@ -32,6 +32,14 @@
  * read/write, and write-only (KVM_CAP_MEMORY_ATTRIBUTES_EMULATED), where
  * every write is a fault completed by KVM's emulator; upstream has no
  * write-only pages, so its mapped write is the reference of both rows.
+ * Sub-page write protection (the module only): SUBPAGE_WRITES 8-byte
+ * writes of a vCPU into one 128-byte sub-page, its page mapped, and the
+ * vCPU's "exits" stat per 1,000: on a plain page, the reference, and on a
+ * permitted sub-page of a protected page in software mode (each write
+ * exits to the emulator) and in hardware mode (Intel SPP) if advertised,
+ * else its rows say so.  One KVM_SET_SUBPAGE_WRITE_ACCESS of 1 to 512
+ * pages, undone (not counted): on a "fresh" range, in its own 512 GiB
+ * region (hardware mode: the SET adds SPP tables), and on one range again.
  *
  * Lines that start with "#plot" are for tools/bench/plot.py, which draws
  * the SET and fault curves:
@@ -39,13 +47,18 @@
  *   #plot set PAGES UPSTREAM|- MODULE
  *   #plot fault RUNS UPSTREAM MODULE
  *   #plot drift UPSTREAM UPSTREAM_AGAIN
+ * and keeps, undrawn, the sub-page costs (no hardware mode: "-", no sets):
+ *   #plot subpage_write plain|software|hardware COST|- EXITS_PER_1000|-
+ *   #plot subpage_set software|hardware fresh|repeat PAGES COST
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvm_memattr_util.h"
+#include "kvm_memattr_subpage_util.h"
 #include "test_util.h"
 
 #define MAX_ORDER		24
@@ -62,6 +75,15 @@
 #define MEMORY_RUNS		100000
 #define NR_WRITES		10000
 #define NO_VALUE		-1.0
+#define SUBPAGE_WRITES		1000
+/* The map of a protected page: its last sub-page denied. */
+#define SUBPAGE_MAP		(~(1u << (KVM_SUBPAGES_PER_PAGE - 1)))
+/* The writes cycle over the 8-byte words of sub-page 0 of FAULT_GPA. */
+#define SUBPAGE_WORDS		(KVM_SUBPAGE_SIZE / 8)
+#define SUBPAGE_WORD(i)		(FAULT_GPA + 8 * ((i) % SUBPAGE_WORDS))
+/* A range no SET of the VM touched: its own 512 GiB region, n >= 1. */
+#define FRESH_GPA(n)		((uint64_t)(n) << 39)
+#define REPEAT_GPA		0
 
 /* Runs set elsewhere in the VM for each point of the fault curve. */
 static const int nr_runs[] = { 0, 10, 100, 1000, 10000 };
@@ -72,6 +94,27 @@ enum { WRITE_MAPPED, WRITE_EMULATED, NR_WRITE_MODES };
 struct measure {
 	double median;
 	double spread;		/* max - min */
+};
+
+/* Sub-page write protection: a plain page, then the modes. */
+enum { SUB_PLAIN, SUB_SOFTWARE, SUB_HARDWARE, NR_SUB_MODES };
+static const char * const sub_names[] = { "plain", "software", "hardware" };
+static const uint64_t sub_caps[] = { 0, KVM_SUBPAGE_WP_SOFTWARE,
+				      KVM_SUBPAGE_WP_HARDWARE };
+
+/* Pages of the sub-page SETs, and their ranges: fresh, or set before. */
+static const int sub_set_pages[] = { 1, 8, 64, 512 };
+#define NR_SUB_SET_SIZES	ARRAY_SIZE(sub_set_pages)
+enum { RANGE_FRESH, RANGE_REPEAT, NR_RANGES };
+static const char * const range_names[] = { "fresh", "repeat" };
+
+/* What sub-page protection costs, with the module. */
+struct subpage_results {
+	bool hardware;		/* the hardware mode is advertised */
+	struct measure write[NR_SUB_MODES];	/* per write */
+	struct measure exits[NR_SUB_MODES];	/* per 1,000 writes */
+	/* Per call; no SET for SUB_PLAIN. */
+	double set[NR_SUB_MODES][NR_RANGES][NR_SUB_SET_SIZES];
 };
 
 /* What one kernel costs; NO_VALUE where it was not measured. */
@@ -178,15 +221,22 @@ static void guest_touch(void)
 	GUEST_DONE();
 }
 
-/* A VM whose vCPU runs @guest_code over @npages at FAULT_GPA, faulted in. */
+/*
+ * A VM whose vCPU runs @guest_code over @npages at FAULT_GPA, faulted in;
+ * in @subpage_mode (KVM_SUBPAGE_WP_*, 0: none), chosen before the vCPU.
+ */
 static struct kvm_vm *create_bench_vm(void *guest_code, uint64_t npages,
+				      uint64_t subpage_mode,
 				      struct kvm_vcpu **vcpu)
 {
-	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+	struct kvm_vm *vm = vm_create(1);
 
+	if (subpage_mode)
+		subpage_enable(vm, subpage_mode);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, FAULT_GPA,
 				    FAULT_SLOT, npages, 0);
 	virt_map(vm, FAULT_GPA, FAULT_GPA, npages);
+	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	/* Fault the host pages in first: measure KVM's side only. */
 	memset(addr_gpa2hva(vm, FAULT_GPA), 1, npages * PAGE_SIZE);
 	return vm;
@@ -213,7 +263,7 @@ static struct measure time_faults(uint64_t gpa, int runs)
 	int i;
 
 	for (i = 0; i < REPS; i++) {
-		vm = create_bench_vm(guest_touch, FAULT_NPAGES, &vcpu);
+		vm = create_bench_vm(guest_touch, FAULT_NPAGES, 0, &vcpu);
 		make_runs(vm, gpa, runs, KVM_MEMORY_ATTRIBUTE_NO_EXEC);
 		samples[i] = time_run(vcpu, FAULT_NPAGES);
 		kvm_vm_free(vm);
@@ -240,7 +290,7 @@ static struct measure time_writes(uint64_t attributes)
 	int i;
 
 	for (i = 0; i < REPS; i++) {
-		vm = create_bench_vm(guest_write_loop, 1, &vcpu);
+		vm = create_bench_vm(guest_write_loop, 1, 0, &vcpu);
 		vcpu_args_set(vcpu, 1, NR_WRITES);
 		if (attributes) {
 			vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
@@ -276,6 +326,121 @@ static void run_module(struct results *r)
 	r->write[WRITE_MAPPED] = time_writes(0);
 	r->write[WRITE_EMULATED] = time_writes(KVM_MEMORY_ATTRIBUTE_NO_READ |
 					       KVM_MEMORY_ATTRIBUTE_NO_EXEC);
+}
+
+/* One write maps the page, then @nr 8-byte writes into sub-page 0. */
+static void guest_subpage_writes(uint64_t nr)
+{
+	uint64_t i;
+
+	*(volatile uint64_t *)FAULT_GPA = 0;
+	GUEST_SYNC(0);
+	for (i = 0; i < nr; i++)
+		*(volatile uint64_t *)SUBPAGE_WORD(i) = i;
+	GUEST_DONE();
+}
+
+/*
+ * Cost per write of SUBPAGE_WRITES writes to a permitted sub-page in
+ * @mode (SUB_*; SUB_PLAIN: an unprotected page), and in @exits the vCPU's
+ * exits per 1,000 of them.
+ */
+static struct measure time_subpage_writes(int mode, struct measure *exits)
+{
+	double samples[REPS], exit_samples[REPS];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	uint64_t before;
+	int i;
+
+	for (i = 0; i < REPS; i++) {
+		vm = create_bench_vm(guest_subpage_writes, 1, sub_caps[mode],
+				     &vcpu);
+		vcpu_args_set(vcpu, 1, SUBPAGE_WRITES);
+		if (mode != SUB_PLAIN)
+			subpage_set_one(vm, FAULT_GPA, SUBPAGE_MAP);
+		memattr_run_to_sync(vcpu, 0, sub_names[mode]);
+		before = memattr_vcpu_stat(vcpu, "exits");
+		samples[i] = time_run(vcpu, SUBPAGE_WRITES);
+		exit_samples[i] = (memattr_vcpu_stat(vcpu, "exits") - before) * 1000.0 /
+				  SUBPAGE_WRITES;
+		TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm,
+					SUBPAGE_WORD(SUBPAGE_WRITES - 1)),
+			       SUBPAGE_WRITES - 1);
+		kvm_vm_free(vm);
+	}
+	*exits = median(exit_samples, REPS);
+	return median(samples, REPS);
+}
+
+/* SET requests of up to KVM_SUBPAGE_MAX_PAGES pages: protect, undo. */
+static struct subpage_access protect_req = {
+	.map = { [0 ... KVM_SUBPAGE_MAX_PAGES - 1] = SUBPAGE_MAP },
+}, undo_req = {
+	.map = { [0 ... KVM_SUBPAGE_MAX_PAGES - 1] = SUBPAGE_ALL_WRITABLE },
+};
+
+/* Cost of one SET protecting @npages from @gpa; undone, not counted. */
+static double time_subpage_set(struct kvm_vm *vm, uint64_t gpa, int npages)
+{
+	double start, cost;
+
+	protect_req.h.address = undo_req.h.address = gpa;
+	protect_req.h.npages = undo_req.h.npages = npages;
+	start = clock_now();
+	vm_ioctl(vm, KVM_SET_SUBPAGE_WRITE_ACCESS, &protect_req.h);
+	cost = clock_now() - start;
+	vm_ioctl(vm, KVM_SET_SUBPAGE_WRITE_ACCESS, &undo_req.h);
+	return cost;
+}
+
+/* Median cost per call of the SETs in @mode, on fresh and repeated ranges. */
+static void time_subpage_sets(int mode, struct subpage_results *r)
+{
+	double fresh[REPS], repeat[REPS];
+	struct kvm_vm *vm = vm_create_barebones();
+	int size, i, region = 1;
+
+	subpage_enable(vm, sub_caps[mode]);
+	for (size = 0; size < NR_SUB_SET_SIZES; size++) {
+		for (i = 0; i < REPS; i++)
+			fresh[i] = time_subpage_set(vm, FRESH_GPA(region++),
+						    sub_set_pages[size]);
+		/* The repeated range's first SET is a fresh one. */
+		time_subpage_set(vm, REPEAT_GPA, sub_set_pages[size]);
+		for (i = 0; i < REPS; i++)
+			repeat[i] = time_subpage_set(vm, REPEAT_GPA,
+						     sub_set_pages[size]);
+		r->set[mode][RANGE_FRESH][size] = median(fresh, REPS).median;
+		r->set[mode][RANGE_REPEAT][size] = median(repeat, REPS).median;
+	}
+	kvm_vm_free(vm);
+}
+
+/* Whether @mode (SUB_*) was measured: the hardware one only if advertised. */
+static bool sub_measured(const struct subpage_results *r, int mode)
+{
+	return mode != SUB_HARDWARE || r->hardware;
+}
+
+/* Sub-page protection: a plain page, and every mode the VM can use. */
+static void run_subpage(struct subpage_results *r)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	uint32_t modes = subpage_modes(vm);
+	int mode;
+
+	kvm_vm_free(vm);
+	TEST_ASSERT(modes & KVM_SUBPAGE_WP_SOFTWARE,
+		    "The module's VMs have no sub-page software mode (modes 0x%x)",
+		    modes);
+	memset(r, 0, sizeof(*r));
+	r->hardware = modes & KVM_SUBPAGE_WP_HARDWARE;
+	for (mode = 0; mode < NR_SUB_MODES && sub_measured(r, mode); mode++) {
+		r->write[mode] = time_subpage_writes(mode, &r->exits[mode]);
+		if (mode != SUB_PLAIN)
+			time_subpage_sets(mode, r);
+	}
 }
 
 static void init_results(struct results *r)
@@ -466,6 +631,74 @@ static void print_write_table(const struct results *up, const struct results *mo
 			    mod->write[WRITE_EMULATED].median));
 }
 
+/* A row of the hardware mode where the VM cannot use it: no number. */
+static void print_no_hardware_row(void)
+{
+	print_row("hardware mode", "-", "-", "not available on this CPU");
+}
+
+static void print_subpage_write_table(const struct subpage_results *r)
+{
+	const struct measure *plain = &r->write[SUB_PLAIN];
+	char label[32], writes[32], cost[64], exits[64], ratio[32];
+	int mode;
+
+	printf("\nGuest 8-byte writes into one 128-byte sub-page, %s in a loop (%s per write, median of %d (spread))\n",
+	       fmt_count(writes, SUBPAGE_WRITES), unit, REPS);
+	printf("  plain: a page without sub-page protection, the ratios' reference; software\n");
+	printf("  and hardware mode: a permitted sub-page of a page whose last one is denied;\n");
+	printf("  a first write maps the page, not counted; exits: the vCPU's \"exits\" stat\n");
+	print_row("page", "per write", "exits per 1,000", "");
+	for (mode = 0; mode < NR_SUB_MODES; mode++) {
+		if (!sub_measured(r, mode)) {
+			print_no_hardware_row();
+			continue;
+		}
+		snprintf(label, sizeof(label), "%s %s", sub_names[mode],
+			 mode == SUB_PLAIN ? "page" : "mode");
+		print_row(label, fmt_measure(cost, r->write[mode]),
+			  fmt_measure(exits, r->exits[mode]),
+			  mode == SUB_PLAIN ? "" :
+			  fmt_times(ratio, plain->median, r->write[mode].median));
+	}
+}
+
+/* One SET of @mode over the @size'th count of pages, on a @range. */
+static void print_subpage_set_row(const struct subpage_results *r, int mode,
+				  int size, int range)
+{
+	double cost = r->set[mode][range][size];
+	char label[32], call[32], page[32], ratio[32] = "";
+
+	snprintf(label, sizeof(label), "%s, %d, %s", sub_names[mode],
+		 sub_set_pages[size], range_names[range]);
+	if (mode == SUB_HARDWARE)
+		fmt_times(ratio, r->set[SUB_SOFTWARE][range][size], cost);
+	print_row(label, fmt_count(call, cost),
+		  fmt_count(page, cost / sub_set_pages[size]), ratio);
+}
+
+static void print_subpage_set_table(const struct subpage_results *r)
+{
+	int mode, range, size;
+
+	printf("\nKVM_SET_SUBPAGE_WRITE_ACCESS, one call over N pages (%s per call and per page, median of %d)\n",
+	       unit, REPS);
+	printf("  fresh: a range no SET of the VM touched, in its own 512 GiB region (hardware\n");
+	printf("  mode: the SET adds its SPP table pages); repeat: the same range again;\n");
+	printf("  each SET undone, not counted; hardware rows against the software ones\n");
+	print_row("mode, N, range", "per call", "per page", "");
+	for (mode = SUB_SOFTWARE; mode < NR_SUB_MODES; mode++) {
+		if (!sub_measured(r, mode)) {
+			print_no_hardware_row();
+			continue;
+		}
+		for (size = 0; size < NR_SUB_SET_SIZES; size++)
+			for (range = 0; range < NR_RANGES; range++)
+				print_subpage_set_row(r, mode, size, range);
+	}
+}
+
 /* The curves, for tools/bench/plot.py. */
 static void print_plot(const struct results *up, const struct results *mod)
 {
@@ -483,6 +716,26 @@ static void print_plot(const struct results *up, const struct results *mod)
 	for (i = 0; i < NR_FAULT_POINTS; i++)
 		printf("#plot fault %d %.1f %.1f\n", nr_runs[i],
 		       up->fault[0].median, mod->fault[i].median);
+}
+
+/* The sub-page costs, kept by tools/bench/plot.py for scripts. */
+static void print_subpage_plot(const struct subpage_results *r)
+{
+	int mode, range, size;
+
+	for (mode = 0; mode < NR_SUB_MODES; mode++) {
+		if (!sub_measured(r, mode)) {
+			printf("#plot subpage_write %s - -\n", sub_names[mode]);
+			continue;
+		}
+		printf("#plot subpage_write %s %.1f %.1f\n", sub_names[mode],
+		       r->write[mode].median, r->exits[mode].median);
+		for (size = 0; mode != SUB_PLAIN && size < NR_SUB_SET_SIZES; size++)
+			for (range = 0; range < NR_RANGES; range++)
+				printf("#plot subpage_set %s %s %d %.0f\n",
+				       sub_names[mode], range_names[range],
+				       sub_set_pages[size], r->set[mode][range][size]);
+	}
 }
 
 /* The upstream fault cost measured again, against the first measure. */
@@ -515,6 +768,7 @@ static void set_unit(const char *clock)
 
 int main(int argc, char *argv[])
 {
+	struct subpage_results sub;
 	struct results up, mod;
 
 	TEST_ASSERT(argc == 3 || argc == 4,
@@ -537,10 +791,14 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(!strcmp(argv[1], "module"), "Unknown run '%s'", argv[1]);
 
 	run_module(&mod);
+	run_subpage(&sub);
 	print_set_table(&up, &mod);
 	print_memory_table(&up, &mod);
 	print_fault_table(&up, &mod);
 	print_write_table(&up, &mod);
+	print_subpage_write_table(&sub);
+	print_subpage_set_table(&sub);
 	print_plot(&up, &mod);
+	print_subpage_plot(&sub);
 	return 0;
 }

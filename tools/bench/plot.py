@@ -8,6 +8,8 @@ kvm_memattr_bench (tools/bench/kvm_memattr_bench.c) prints, after its tables:
     #plot set PAGES UPSTREAM|- MODULE     one KVM_SET_MEMORY_ATTRIBUTES
     #plot fault RUNS UPSTREAM MODULE      one guest page fault, RUNS elsewhere
     #plot drift UPSTREAM UPSTREAM_AGAIN   the upstream fault, measured twice
+    #plot subpage_write MODE COST EXITS   sub-page costs, kept in the data
+    #plot subpage_set MODE RANGE PAGES COST   for scripts but not drawn
 
 They are found anywhere in a line of the log, whatever the serial console
 put before them.  The SVG has two panels: the cost of a SET against its
@@ -30,6 +32,9 @@ WIDTH, HEIGHT = 1000, 420
 UPSTREAM, MODULE, TARGET, AXIS = "#1f77b4", "#d62728", "#888888", "#333333"
 TARGETS = (1, 3)        # percent over upstream's fault cost
 FIELDS = {"set": 3, "fault": 3, "drift": 2}     # values of each record
+# Records kept but not drawn: (words, values); a value may be "-" (not
+# measured: the CPU has no sub-page hardware mode).
+KEPT = {"subpage_write": (1, 2), "subpage_set": (2, 2)}
 FONT = 'font-family="sans-serif"'
 
 Box = namedtuple("Box", "left top right bottom")
@@ -57,6 +62,7 @@ class Scale:
 def parse_log(path):
     """The #plot records and the benchmark's header line of the log."""
     data = {"unit": "?", "set": [], "fault": [], "drift": None, "header": ""}
+    data.update((kind, []) for kind in KEPT)
     with open(path, errors="replace") as log:
         for line in log:
             header = HEADER_LINE.search(line)
@@ -73,6 +79,9 @@ def add_record(data, kind, words, line):
     if kind == "unit" and words:
         data["unit"] = words[0]
         return
+    if kind in KEPT:
+        add_kept_record(data, kind, words, line)
+        return
     try:
         values = tuple(number(word) for word in words[:FIELDS[kind]])
     except (KeyError, ValueError):
@@ -87,6 +96,20 @@ def add_record(data, kind, words, line):
         data["drift"] = values
     else:
         data[kind].append(values)
+
+
+def add_kept_record(data, kind, words, line):
+    """Add a record that is not drawn: its words, then its values."""
+    nwords, nvalues = KEPT[kind]
+    try:
+        if len(words) < nwords + nvalues:
+            raise ValueError(kind)
+        values = tuple(number(word) for word in words[nwords:nwords + nvalues])
+    except ValueError:
+        print(f"plot.py: ignored garbled line: {line.strip()}",
+              file=sys.stderr)
+        return
+    data[kind].append(tuple(words[:nwords]) + values)
 
 
 def number(word):

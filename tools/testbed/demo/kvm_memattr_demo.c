@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -14,15 +15,32 @@
 
 #include "kvm_util.h"
 #include "processor.h"
+#include "kvm_memattr_util.h"
+#include "kvm_memattr_subpage_util.h"
 
-static const struct {
+struct bit_name {
 	uint64_t bit;
 	const char *name;
-} attribute_names[] = {
+};
+
+static const struct bit_name attribute_names[] = {
 	{ KVM_MEMORY_ATTRIBUTE_NO_READ, "NO_READ" },
 	{ KVM_MEMORY_ATTRIBUTE_NO_WRITE, "NO_WRITE" },
 	{ KVM_MEMORY_ATTRIBUTE_NO_EXEC, "NO_EXEC" },
 	{ KVM_MEMORY_ATTRIBUTE_PRIVATE, "PRIVATE" },
+};
+
+static const struct bit_name fault_flag_names[] = {
+	{ KVM_MEMORY_EXIT_FLAG_READ, "READ" },
+	{ KVM_MEMORY_EXIT_FLAG_WRITE, "WRITE" },
+	{ KVM_MEMORY_EXIT_FLAG_EXEC, "EXEC" },
+	{ KVM_MEMORY_EXIT_FLAG_PRIVATE, "PRIVATE" },
+	{ KVM_MEMORY_EXIT_FLAG_SUBPAGE, "SUBPAGE" },
+};
+
+static const struct bit_name subpage_mode_names[] = {
+	{ KVM_SUBPAGE_WP_SOFTWARE, "SOFTWARE" },
+	{ KVM_SUBPAGE_WP_HARDWARE, "HARDWARE" },
 };
 
 static const struct {
@@ -46,19 +64,28 @@ static int module_refcount(void)
 	return refcount;
 }
 
-static void print_attributes(uint64_t attributes)
+/* The names of the bits of @bits, @sep between them; unknown ones in hex. */
+static void print_bits(uint64_t bits, const struct bit_name *names, int n,
+		       const char *sep)
 {
 	int i;
 
-	printf("0x%llx (", (unsigned long long)attributes);
-	if (!attributes)
+	if (!bits)
 		printf("none");
-	for (i = 0; i < ARRAY_SIZE(attribute_names); i++) {
-		if (attributes & attribute_names[i].bit) {
-			attributes &= ~attribute_names[i].bit;
-			printf("%s%s", attribute_names[i].name, attributes ? " " : "");
+	for (i = 0; i < n; i++) {
+		if (bits & names[i].bit) {
+			bits &= ~names[i].bit;
+			printf("%s%s", names[i].name, bits ? sep : "");
 		}
 	}
+	if (bits)
+		printf("0x%llx", (unsigned long long)bits);
+}
+
+static void print_attributes(uint64_t attributes)
+{
+	printf("0x%llx (", (unsigned long long)attributes);
+	print_bits(attributes, attribute_names, ARRAY_SIZE(attribute_names), " ");
 	printf(")\n");
 }
 
@@ -109,8 +136,6 @@ static void set_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t attributes)
 static bool run_reports_fault(struct kvm_vcpu *vcpu, struct ucall *uc)
 {
 	struct kvm_run *run = vcpu->run;
-	static const char * const access[] = { "READ", "WRITE", "EXEC" };
-	int i;
 
 	if (!_vcpu_run(vcpu)) {
 		get_ucall(vcpu, uc);
@@ -120,9 +145,8 @@ static bool run_reports_fault(struct kvm_vcpu *vcpu, struct ucall *uc)
 		    "KVM_RUN failed without a memory fault exit (errno %d)", errno);
 	printf("KVM_RUN: EFAULT, KVM_EXIT_MEMORY_FAULT gpa 0x%llx size 0x%llx flags 0x%llx (",
 	       run->memory_fault.gpa, run->memory_fault.size, run->memory_fault.flags);
-	for (i = 0; i < ARRAY_SIZE(access); i++)
-		if (run->memory_fault.flags & BIT_ULL(i))
-			printf("%s", access[i]);
+	print_bits(run->memory_fault.flags, fault_flag_names,
+		   ARRAY_SIZE(fault_flag_names), "|");
 	printf(")\n");
 	return true;
 }
@@ -162,6 +186,128 @@ static void print_map(struct kvm_vm *vm)
 		print_attributes(attr.attributes);
 		attr.address += attr.size;
 	}
+}
+
+/*
+ * Sub-page write protection: a page of 32 sub-pages of 128 bytes, sub-page 5
+ * denied.  The guest writes sub-page 2 once, then SUBPAGE_WRITES times, then
+ * 8 bytes into sub-page 5.
+ */
+#define SUBPAGE_WRITES		1000
+/* Hardware mode: exits for interrupts and the ucall, not one per write. */
+#define SUBPAGE_HW_MAX_EXITS	(SUBPAGE_WRITES / 10)
+#define SUBPAGE_DENIED		5
+#define PERMITTED_GPA		(DEMO_GPA + 2 * KVM_SUBPAGE_SIZE)
+#define DENIED_GPA		(DEMO_GPA + SUBPAGE_DENIED * KVM_SUBPAGE_SIZE)
+#define DENIED_DST		(DENIED_GPA + 8)
+#define DENIED_VALUE		0x5ab
+
+static void subpage_guest_code(void)
+{
+	int i;
+
+	WRITE_ONCE(*(volatile uint64_t *)PERMITTED_GPA, 1);
+	GUEST_SYNC(1);
+	for (i = 0; i < SUBPAGE_WRITES; i++)
+		WRITE_ONCE(*(volatile uint64_t *)PERMITTED_GPA, i + 1);
+	GUEST_SYNC(2);
+	WRITE_ONCE(*(volatile uint64_t *)DENIED_DST, DENIED_VALUE);
+	GUEST_DONE();
+}
+
+static void set_subpage_map(struct kvm_vm *vm, uint32_t map)
+{
+	int i;
+
+	subpage_set_one(vm, DEMO_GPA, map);
+	TEST_ASSERT(subpage_get_one(vm, DEMO_GPA) == map,
+		    "KVM_GET_SUBPAGE_WRITE_ACCESS does not read back 0x%x", map);
+	printf("KVM_SET_SUBPAGE_WRITE_ACCESS [0x%llx, +0x%lx) = 0x%x (%s",
+	       DEMO_GPA, (unsigned long)PAGE_SIZE, map,
+	       map == SUBPAGE_ALL_WRITABLE ? "all writable" : "denied:");
+	for (i = 0; i < KVM_SUBPAGES_PER_PAGE; i++)
+		if (!(map & BIT(i)))
+			printf(" [0x%llx, +0x%x)",
+			       DEMO_GPA + i * KVM_SUBPAGE_SIZE, KVM_SUBPAGE_SIZE);
+	printf(")\n");
+}
+
+/* Run the guest to its GUEST_SYNC(@stage), with no memory fault. */
+static void subpage_run_to(struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	struct ucall uc;
+
+	TEST_ASSERT(!run_reports_fault(vcpu, &uc), "A permitted write was denied");
+	TEST_ASSERT(uc.cmd == UCALL_SYNC && uc.args[1] == stage,
+		    "Expected the guest's sync %lu, got ucall %lu", stage, uc.cmd);
+}
+
+static void demo_subpage(void)
+{
+	struct kvm_vm *vm = vm_create(1);
+	uint32_t modes = subpage_modes(vm);
+	bool hardware = modes & KVM_SUBPAGE_WP_HARDWARE;
+	uint64_t exits, *permitted, *denied;
+	struct kvm_vcpu *vcpu;
+	struct kvm_run *run;
+	struct ucall uc;
+
+	printf("\nKVM_CAP_SUBPAGE_WRITE_PROTECT = 0x%x (", modes);
+	print_bits(modes, subpage_mode_names, ARRAY_SIZE(subpage_mode_names), " ");
+	printf(")\n");
+	TEST_ASSERT(modes & KVM_SUBPAGE_WP_SOFTWARE,
+		    "A VM bound to kvm_memattr has no software mode");
+	subpage_enable(vm, hardware ? KVM_SUBPAGE_WP_HARDWARE :
+				      KVM_SUBPAGE_WP_SOFTWARE);
+	printf("KVM_ENABLE_CAP: %s mode, %s\n", hardware ? "HARDWARE" : "SOFTWARE",
+	       hardware ? "the CPU checks each write (Intel SPP)" :
+	       "KVM's emulator checks each write to a protected page");
+	if (!hardware)
+		printf("HARDWARE is not advertised: it needs Intel SPP (make run CPU=intel)\n");
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DEMO_GPA,
+				    DEMO_SLOT, 1, 0);
+	virt_map(vm, DEMO_GPA, DEMO_GPA, 1);
+	vcpu = vm_vcpu_add(vm, 0, subpage_guest_code);
+	run = vcpu->run;
+	permitted = addr_gpa2hva(vm, PERMITTED_GPA);
+	denied = addr_gpa2hva(vm, DENIED_DST);
+	set_subpage_map(vm, SUBPAGE_ALL_WRITABLE & ~BIT(SUBPAGE_DENIED));
+
+	printf("guest writes 0x%llx (sub-page 2) ...\n", PERMITTED_GPA);
+	subpage_run_to(vcpu, 1);
+	TEST_ASSERT(*permitted == 1, "The write did not land: 0x%lx", *permitted);
+	printf("the write landed, memory holds 0x%lx\n", *permitted);
+	exits = memattr_vcpu_stat(vcpu, "exits");
+	subpage_run_to(vcpu, 2);
+	exits = memattr_vcpu_stat(vcpu, "exits") - exits;
+	TEST_ASSERT(*permitted == SUBPAGE_WRITES,
+		    "The last write did not land: 0x%lx", *permitted);
+	TEST_ASSERT(hardware ? exits <= SUBPAGE_HW_MAX_EXITS : exits >= SUBPAGE_WRITES,
+		    "%s mode: %lu exits for %d writes", hardware ? "Hardware" :
+		    "Software", exits, SUBPAGE_WRITES);
+	printf("%d more writes there: all landed, vCPU exits +%lu (%s)\n",
+	       SUBPAGE_WRITES, exits, hardware ? "the CPU let them through" :
+	       "each write exits to KVM's emulator");
+
+	printf("guest writes 0x%llx (sub-page %d) ...\n", DENIED_DST,
+	       SUBPAGE_DENIED);
+	TEST_ASSERT(run_reports_fault(vcpu, &uc), "The write was not denied");
+	TEST_ASSERT(run->memory_fault.gpa == DENIED_GPA &&
+		    run->memory_fault.size == KVM_SUBPAGE_SIZE &&
+		    run->memory_fault.flags == (KVM_MEMORY_EXIT_FLAG_WRITE |
+						KVM_MEMORY_EXIT_FLAG_SUBPAGE),
+		    "Expected gpa 0x%llx size 0x80 flags WRITE|SUBPAGE", DENIED_GPA);
+	TEST_ASSERT(!*denied, "The denied write changed memory: 0x%lx", *denied);
+	printf("nothing was written, 0x%llx still holds 0x%lx\n", DENIED_DST,
+	       *denied);
+	set_subpage_map(vm, SUBPAGE_ALL_WRITABLE);
+	TEST_ASSERT(!run_reports_fault(vcpu, &uc), "The write was denied again");
+	TEST_ASSERT(uc.cmd == UCALL_DONE && *denied == DENIED_VALUE,
+		    "The retried write did not land: ucall %lu, memory 0x%lx",
+		    uc.cmd, *denied);
+	printf("KVM_RUN again: the write is retried and succeeds, memory now holds 0x%lx\n",
+	       *denied);
+	kvm_vm_free(vm);
 }
 
 int main(void)
@@ -220,5 +366,6 @@ int main(void)
 	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
 	kvm_vm_free(vm);
 
+	demo_subpage();
 	return 0;
 }

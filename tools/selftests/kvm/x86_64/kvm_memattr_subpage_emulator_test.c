@@ -307,14 +307,15 @@ static bool test_forced_emulation(void)
 	}
 
 	sp_start_write(vm, SP_OP_FEP_WRITE, sp_gpa(12, 8) - 4, SP_VALUE, 8);
-	sp_write_straddling(vcpu, sp_gpa(12, 8) - 4, SP_VALUE, 8, sp_gpa(12, 8),
-			    page, "emulated write straddling (permitted, denied)");
+	/* KVM's emulator decides these in both modes: exactly. */
+	sp_write_denied(vcpu, sp_gpa(12, 8) - 4, SP_VALUE, 8, sp_gpa(12, 8),
+			page, SP_ALL, "emulated write straddling (permitted, denied)");
 
 	subpage_set_one(vm, sp_gpa(14, 0), sp_deny(BIT(0)));
 	sp_start_write(vm, SP_OP_FEP_WRITE, sp_gpa(14, 0) - 4, SP_VALUE2, 8);
-	sp_write_straddling(vcpu, sp_gpa(14, 0) - 4, SP_VALUE2, 8,
-			    sp_gpa(14, 0), sp_gpa(14, 0),
-			    "emulated write straddling (unprotected page, denied sub-page)");
+	sp_write_denied(vcpu, sp_gpa(14, 0) - 4, SP_VALUE2, 8, sp_gpa(14, 0),
+			sp_gpa(14, 0), SP_ALL,
+			"emulated write straddling (unprotected page, denied sub-page)");
 
 	subpage_set_one(vm, page, map);
 	sp_start(vm, SP_OP_FEP_READ, 8, 0, sp_gpa(12, 6) + 5, 0, 0);

@@ -149,32 +149,6 @@ static bool test_advertisement(void)
 	return true;
 }
 
-/* The vCPU's binary stat "exits": every VM exit, handled in KVM or not. */
-static uint64_t vcpu_exits(struct kvm_vcpu *vcpu)
-{
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *descs, *desc;
-	bool found = false;
-	uint64_t exits = 0;
-	int fd, i;
-
-	fd = __vcpu_ioctl(vcpu, KVM_GET_STATS_FD, NULL);
-	TEST_ASSERT(fd >= 0, KVM_IOCTL_ERROR(KVM_GET_STATS_FD, fd));
-	read_stats_header(fd, &header);
-	descs = read_stats_descriptors(fd, &header);
-	for (i = 0; i < header.num_desc && !found; i++) {
-		desc = get_stats_descriptor(descs, i, &header);
-		if (strcmp(desc->name, "exits"))
-			continue;
-		read_stat_data(fd, &header, desc, &exits, 1);
-		found = true;
-	}
-	free(descs);
-	close(fd);
-	TEST_ASSERT(found, "The vCPU has no binary stat \"exits\"");
-	return exits;
-}
-
 /*
  * Case 2's guest: writes @dst once, so that the page is mapped, then
  * N_WRITES times in a row, again and again.
@@ -228,9 +202,9 @@ static uint64_t loop_exits(uint64_t mode, int rounds)
 		memattr_run_to_sync(vcpu, 1, what);
 		TEST_ASSERT(*hva == 0, "%s: the first write did not land", what);
 
-		before = vcpu_exits(vcpu);
+		before = memattr_vcpu_stat(vcpu, "exits");
 		memattr_run_to_sync(vcpu, 2, what);
-		exits = vcpu_exits(vcpu) - before;
+		exits = memattr_vcpu_stat(vcpu, "exits") - before;
 		TEST_ASSERT(*hva == N_WRITES - 1,
 			    "%s: the memory holds 0x%lx after the writes",
 			    what, *hva);

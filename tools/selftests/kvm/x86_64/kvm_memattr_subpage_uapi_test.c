@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Sub-page write protection, the uAPI without a guest: what
+ * Sub-page write protection, what the uAPI refuses, without a guest: what
  * KVM_CHECK_EXTENSION(KVM_CAP_SUBPAGE_WRITE_PROTECT) advertises, that
  * KVM_ENABLE_CAP takes exactly one advertised mode, once, before the first
- * vCPU, and rejects every other bit; that KVM_SET/GET_SUBPAGE_WRITE_ACCESS
- * reject every bad flag, reserved, npages, address and pointer with
- * EINVAL or EFAULT without changing any map, that a SET whose maps are partly
- * unreadable changes nothing, and that GET reads back exactly what was set
- * (all ones where nothing was), without memslots, across 2 MiB and 1 GiB
- * boundaries.  Last, VMs with maps are created and destroyed in a loop so
- * that kmemleak sees whether their maps are freed.
+ * vCPU, and rejects every other bit; that before a mode is enabled SET fails
+ * and GET reads all ones; that KVM_SET/GET_SUBPAGE_WRITE_ACCESS reject every
+ * bad flag, reserved, npages, address and pointer with EINVAL or EFAULT
+ * without changing any map; and that a SET whose maps are partly unreadable
+ * changes nothing.  What accepted SETs leave in the maps is
+ * kvm_memattr_subpage_maps_test.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,7 +25,6 @@
 #include "kvm_memattr_util.h"
 #include "kvm_memattr_subpage_util.h"
 
-#define ONES		SUBPAGE_ALL_WRITABLE
 #define MAX_PAGES	KVM_SUBPAGE_MAX_PAGES
 #define ALL_MODES	(KVM_SUBPAGE_WP_SOFTWARE | KVM_SUBPAGE_WP_HARDWARE)
 
@@ -40,8 +38,6 @@
 #define REF_NPAGES	4
 #define WIN_GPA		(REF_GPA - PAGE_SIZE)
 #define WIN_NPAGES	(REF_NPAGES + 2)
-
-#define NR_VMS		100
 
 static const uint32_t ref_maps[REF_NPAGES] = {
 	0, 0x0000ffff, 0x80000001, 0xfffffffe,
@@ -63,46 +59,6 @@ static const char *mode_name(uint32_t mode)
 	return mode == KVM_SUBPAGE_WP_SOFTWARE ? "software" : "hardware";
 }
 
-/* Varied maps: none, all, single, alternating and scrambled sub-pages. */
-static void make_maps(uint32_t *maps, uint32_t npages, uint32_t seed)
-{
-	static const uint32_t special[] = {
-		0, ONES, 1, 0x80000000, 0x55555555, 0xaaaaaaaa, 0xfffffffe,
-	};
-	uint32_t i, x = seed * 2654435761u + 1;
-
-	for (i = 0; i < npages; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		maps[i] = i % 3 ? x : special[(i / 3 + seed) % ARRAY_SIZE(special)];
-	}
-}
-
-/* GET over [@gpa, +@npages pages) reads exactly @expected. */
-static void assert_maps(struct kvm_vm *vm, uint64_t gpa, uint32_t npages,
-			const uint32_t *expected, const char *what)
-{
-	uint32_t maps[MAX_PAGES];
-	uint32_t i;
-
-	subpage_get(vm, gpa, npages, maps);
-	for (i = 0; i < npages; i++)
-		TEST_ASSERT(maps[i] == expected[i],
-			    "%s: page 0x%lx reads 0x%08x, expected 0x%08x",
-			    what, (uint64_t)(gpa + i * PAGE_SIZE), maps[i],
-			    expected[i]);
-}
-
-static void assert_all_ones(struct kvm_vm *vm, uint64_t gpa, uint32_t npages,
-			    const char *what)
-{
-	uint32_t ones[MAX_PAGES];
-
-	memset(ones, 0xff, sizeof(ones));
-	assert_maps(vm, gpa, npages, ones, what);
-}
-
 /* The window around the reference pages, with (@set) or without maps. */
 static void assert_window(struct kvm_vm *vm, bool set, const char *what)
 {
@@ -111,7 +67,7 @@ static void assert_window(struct kvm_vm *vm, bool set, const char *what)
 	memset(expected, 0xff, sizeof(expected));
 	if (set)
 		memcpy(&expected[1], ref_maps, sizeof(ref_maps));
-	assert_maps(vm, WIN_GPA, WIN_NPAGES, expected, what);
+	subpage_assert_maps(vm, WIN_GPA, WIN_NPAGES, expected, what);
 }
 
 /* A raw SET or GET, header and maps filled in by the caller. */
@@ -256,16 +212,18 @@ static bool test_before_enable(void)
 	struct kvm_vm *vm = vm_create_barebones();
 	uint32_t maps[MAX_PAGES];
 
-	make_maps(maps, MAX_PAGES, 1);
+	subpage_make_maps(maps, MAX_PAGES, 1);
 	TEST_ASSERT(__subpage_set(vm, BASE_GPA, MAX_PAGES, maps) == -1 &&
 		    errno == EINVAL, "SET before the mode should fail with EINVAL");
 	memset(maps, 0xff, sizeof(maps));
 	TEST_ASSERT(__subpage_set(vm, BASE_GPA, 1, maps) == -1 && errno == EINVAL,
 		    "SET of all ones before the mode should fail with EINVAL");
-	assert_all_ones(vm, BASE_GPA, 1, "GET of one page before the mode");
-	assert_all_ones(vm, BASE_GPA, MAX_PAGES, "GET before the mode");
-	assert_all_ones(vm, GPA_1G - PAGE_SIZE, 2, "GET before the mode");
-	assert_all_ones(vm, HIGH_GPA, MAX_PAGES, "GET before the mode");
+	subpage_assert_all_ones(vm, BASE_GPA, 1,
+				"GET of one page before the mode");
+	subpage_assert_all_ones(vm, BASE_GPA, MAX_PAGES, "GET before the mode");
+	subpage_assert_all_ones(vm, GPA_1G - PAGE_SIZE, 2,
+				"GET before the mode");
+	subpage_assert_all_ones(vm, HIGH_GPA, MAX_PAGES, "GET before the mode");
 	kvm_vm_free(vm);
 	return true;
 }
@@ -448,7 +406,7 @@ static void partial_set(struct kvm_vm *vm, uint64_t gpa, uint32_t npages,
 	struct kvm_subpage_write_access *h;
 
 	/* The first half of the pages have maps, the second half none. */
-	make_maps(before, npages / 2, npages + k);
+	subpage_make_maps(before, npages / 2, npages + k);
 	for (i = 0; i < npages / 2; i++)
 		before[i] &= ~BIT(i % 32);	/* never all ones */
 	subpage_set(vm, gpa, npages / 2, before);
@@ -462,7 +420,7 @@ static void partial_set(struct kvm_vm *vm, uint64_t gpa, uint32_t npages,
 		    errno == EFAULT,
 		    "SET of %u pages, %u maps readable, should fail with EFAULT",
 		    npages, k);
-	assert_maps(vm, gpa, npages, before, "partly unreadable SET");
+	subpage_assert_maps(vm, gpa, npages, before, "partly unreadable SET");
 }
 
 static bool test_all_or_nothing(void)
@@ -486,139 +444,6 @@ static bool test_all_or_nothing(void)
 	return true;
 }
 
-/* SET of @npages varied maps at @gpa reads back, nothing around changes. */
-static void round_trip(struct kvm_vm *vm, uint64_t gpa, uint32_t npages,
-		       uint32_t seed)
-{
-	uint32_t maps[MAX_PAGES];
-
-	assert_all_ones(vm, gpa - PAGE_SIZE, 1, "page before, never set");
-	make_maps(maps, npages, seed);
-	subpage_set(vm, gpa, npages, maps);
-	assert_maps(vm, gpa, npages, maps, "round trip");
-	assert_all_ones(vm, gpa - PAGE_SIZE, 1, "page before, never set");
-	assert_all_ones(vm, gpa + npages * PAGE_SIZE, 1, "page after, never set");
-
-	/* Read back one page at a time, and from an offset. */
-	if (npages > 1) {
-		TEST_ASSERT_EQ(subpage_get_one(vm, gpa + PAGE_SIZE), maps[1]);
-		assert_maps(vm, gpa + PAGE_SIZE, npages - 1, &maps[1],
-			    "round trip, from the second page");
-	}
-
-	/* All ones makes every page unprotected again. */
-	memset(maps, 0xff, npages * sizeof(uint32_t));
-	subpage_set(vm, gpa, npages, maps);
-	assert_all_ones(vm, gpa, npages, "after SET of all ones");
-}
-
-static bool test_round_trip(void)
-{
-	static const uint32_t sizes[] = { 1, 2, 33, MAX_PAGES };
-	struct kvm_vm *vm, *other;
-	uint32_t mode, i, map = 0;
-
-	for_each_mode(mode) {
-		vm = ref_vm(mode);
-		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-			round_trip(vm, BASE_GPA + 0x100000 * (i + 1), sizes[i], i);
-			round_trip(vm, HIGH_GPA + 0x400000 * i, sizes[i], i + 7);
-		}
-		/* Across a 2 MiB boundary, and across a 1 GiB boundary. */
-		round_trip(vm, 0x600000 - 3 * PAGE_SIZE, 33, 11);
-		round_trip(vm, GPA_1G - PAGE_SIZE, 2, 12);
-		round_trip(vm, GPA_1G - 256 * PAGE_SIZE, MAX_PAGES, 13);
-		round_trip(vm, 2 * GPA_1G - 100 * PAGE_SIZE, MAX_PAGES, 14);
-		assert_window(vm, true, "round trips elsewhere");
-
-		/* Maps are per VM. */
-		other = vm_create_barebones();
-		subpage_enable(other, mode);
-		subpage_set(other, REF_GPA, 1, &map);
-		assert_window(vm, true, "SET on another VM");
-		assert_all_ones(other, REF_GPA + PAGE_SIZE, REF_NPAGES,
-				"another VM's pages");
-		kvm_vm_free(other);
-		kvm_vm_free(vm);
-	}
-	return true;
-}
-
-/* Random overlapping SETs and GETs around a 1 GiB boundary, on a model. */
-#define MODEL_NPAGES	(2 * MAX_PAGES)
-#define MODEL_GPA	(GPA_1G - MAX_PAGES * PAGE_SIZE)
-
-/* 1 to MAX_PAGES pages from model page @first, within the model. */
-static uint32_t random_npages(uint32_t first)
-{
-	uint32_t limit = MODEL_NPAGES - first;
-
-	if (limit > MAX_PAGES)
-		limit = MAX_PAGES;
-	return 1 + random() % limit;
-}
-
-static bool test_overlapping(void)
-{
-	uint32_t model[MODEL_NPAGES], maps[MAX_PAGES];
-	uint32_t mode, first, npages, n;
-	struct kvm_vm *vm;
-
-	for_each_mode(mode) {
-		vm = ref_vm(mode);
-		memset(model, 0xff, sizeof(model));
-		srandom(mode);
-		for (n = 0; n < 300; n++) {
-			first = random() % MODEL_NPAGES;
-			npages = random_npages(first);
-			make_maps(maps, npages, n);
-			subpage_set(vm, MODEL_GPA + first * PAGE_SIZE, npages, maps);
-			memcpy(&model[first], maps, npages * sizeof(uint32_t));
-
-			first = random() % MODEL_NPAGES;
-			npages = random_npages(first);
-			assert_maps(vm, MODEL_GPA + first * PAGE_SIZE, npages,
-				    &model[first], "overlapping SETs");
-		}
-		assert_maps(vm, MODEL_GPA, MAX_PAGES, model, "overlapping SETs");
-		assert_maps(vm, MODEL_GPA + MAX_PAGES * PAGE_SIZE, MAX_PAGES,
-			    &model[MAX_PAGES], "overlapping SETs");
-		assert_window(vm, true, "overlapping SETs elsewhere");
-		kvm_vm_free(vm);
-	}
-	return true;
-}
-
-static bool test_vm_lifetime(void)
-{
-	uint32_t maps[MAX_PAGES], n;
-	struct kvm_vm *vm;
-
-	for (n = 0; n < NR_VMS; n++) {
-		/* Every fourth VM also has memory and a vCPU. */
-		vm = n % 4 ? vm_create_barebones() : vm_create(1);
-		subpage_enable(vm, KVM_SUBPAGE_WP_SOFTWARE);
-
-		/* Maps at scattered addresses, some cleared again. */
-		make_maps(maps, MAX_PAGES, n);
-		subpage_set(vm, BASE_GPA, MAX_PAGES, maps);
-		subpage_set(vm, GPA_1G - 7 * PAGE_SIZE, 33, maps);
-		subpage_set(vm, HIGH_GPA + n * PAGE_SIZE, 2, maps);
-		subpage_set(vm, 0x1000 * (n % 16), 1, maps);
-		if (n % 2) {
-			memset(maps, 0xff, sizeof(maps));
-			subpage_set(vm, BASE_GPA + PAGE_SIZE, MAX_PAGES / 2, maps);
-		}
-		if (!(n % 4))
-			vm_vcpu_add(vm, 0, guest_code);
-		TEST_ASSERT_EQ(subpage_get_one(vm, GPA_1G - 7 * PAGE_SIZE),
-			       subpage_get_one(vm, BASE_GPA));
-		kvm_vm_free(vm);
-	}
-	pr_info("%d VMs with maps created and destroyed\n", NR_VMS);
-	return true;
-}
-
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
@@ -629,9 +454,6 @@ int main(int argc, char *argv[])
 		{ "5. SET and GET before the mode", test_before_enable },
 		{ "6. SET and GET, invalid inputs", test_invalid_inputs },
 		{ "7. SET with partly unreadable maps", test_all_or_nothing },
-		{ "8. GET after SET, 1 to 512 pages", test_round_trip },
-		{ "9. overlapping SETs", test_overlapping },
-		{ "10. VM lifetime with maps", test_vm_lifetime },
 	};
 	struct kvm_vm *vm;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers shared by the kvm_memattr sub-page write protection selftests:
- * choosing the mode and setting or reading the 128-byte sub-page maps.
+ * choosing the mode, setting or reading the 128-byte sub-page maps, and
+ * checking what they read.
  */
 #ifndef SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H
 #define SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H
@@ -13,6 +14,7 @@
 #include <linux/kvm_memattr.h>
 
 #include "kvm_util.h"
+#include "processor.h"
 
 /* A map that leaves every sub-page of its page writable. */
 #define SUBPAGE_ALL_WRITABLE	0xffffffffu
@@ -106,6 +108,51 @@ static inline uint32_t subpage_get_one(struct kvm_vm *vm, uint64_t gpa)
 
 	subpage_get(vm, gpa, 1, &map);
 	return map;
+}
+
+/* Varied maps: none, all, single, alternating and scrambled sub-pages. */
+static inline void subpage_make_maps(uint32_t *maps, uint32_t npages,
+				     uint32_t seed)
+{
+	static const uint32_t special[] = {
+		0, SUBPAGE_ALL_WRITABLE, 1, 0x80000000, 0x55555555, 0xaaaaaaaa,
+		0xfffffffe,
+	};
+	uint32_t i, x = seed * 2654435761u + 1;
+
+	for (i = 0; i < npages; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		maps[i] = i % 3 ? x : special[(i / 3 + seed) % ARRAY_SIZE(special)];
+	}
+}
+
+/* GET over [@gpa, +@npages pages) reads exactly @expected. */
+static inline void subpage_assert_maps(struct kvm_vm *vm, uint64_t gpa,
+				       uint32_t npages,
+				       const uint32_t *expected,
+				       const char *what)
+{
+	uint32_t maps[KVM_SUBPAGE_MAX_PAGES];
+	uint32_t i;
+
+	subpage_get(vm, gpa, npages, maps);
+	for (i = 0; i < npages; i++)
+		TEST_ASSERT(maps[i] == expected[i],
+			    "%s: page 0x%lx reads 0x%08x, expected 0x%08x",
+			    what, (uint64_t)(gpa + i * PAGE_SIZE), maps[i],
+			    expected[i]);
+}
+
+/* GET over [@gpa, +@npages pages) reads all ones: no page protected. */
+static inline void subpage_assert_all_ones(struct kvm_vm *vm, uint64_t gpa,
+					   uint32_t npages, const char *what)
+{
+	uint32_t ones[KVM_SUBPAGE_MAX_PAGES];
+
+	memset(ones, 0xff, sizeof(ones));
+	subpage_assert_maps(vm, gpa, npages, ones, what);
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_SUBPAGE_UTIL_H */
