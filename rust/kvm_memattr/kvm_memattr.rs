@@ -13,6 +13,7 @@ mod module_state;
 mod provider;
 mod range;
 mod run_map;
+mod seq_file;
 mod spp_entry;
 mod spp_table;
 mod store;
@@ -21,6 +22,7 @@ mod subpage_ioctl;
 mod subpage_store;
 mod uapi;
 mod vm;
+mod vm_report;
 mod xarray;
 
 use kernel::prelude::*;

@@ -8,6 +8,7 @@ use crate::{
     get_ioctl::{get_memory_attributes, KVM_GET_MEMORY_ATTRIBUTES},
     provider::{AccessDecision, GuestAccess, Provider, Registration, VmInfo},
     run_map::SetChange,
+    seq_file::SeqFile,
     subpage::{mode_to_enable, Mode, PagePart},
     subpage_ioctl::{
         get_subpage_write_access, set_subpage_write_access, KVM_GET_SUBPAGE_WRITE_ACCESS,
@@ -19,7 +20,9 @@ use crate::{
         KVM_SUBPAGE_WP_SOFTWARE,
     },
     vm::VmContext,
+    vm_report,
 };
+use core::fmt;
 use kernel::{c_str, prelude::*};
 
 /// The module, registered with KVM while it is loaded.
@@ -149,6 +152,10 @@ impl Provider for KvmMemattr {
             }
             _ => Err(ENOTTY),
         }
+    }
+
+    fn debugfs_show(vm: &VmContext, out: &mut SeqFile) -> fmt::Result {
+        vm_report::show(vm, out)
     }
 }
 

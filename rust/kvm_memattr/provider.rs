@@ -4,9 +4,10 @@
 //!
 //! C header: [`include/linux/kvm_memattr_ops.h`](srctree/include/linux/kvm_memattr_ops.h)
 
-use crate::{attributes::FaultVerdict, run_map::SetChange, subpage::PagePart};
+use crate::{attributes::FaultVerdict, run_map::SetChange, seq_file::SeqFile, subpage::PagePart};
 use core::{
     ffi::{c_int, c_uint, c_void},
+    fmt,
     marker::PhantomData,
     pin::Pin,
     ptr::NonNull,
@@ -101,6 +102,10 @@ pub(crate) trait Provider {
     /// Serialised with vCPU creation.
     fn enable_cap(vm: &Self::Vm, cap: u32, flags: u32, args: &[u64; 4], has_vcpus: bool)
         -> Result;
+
+    /// Prints the VM's protections into its debugfs file; fails only when
+    /// `out` is full (see [`SeqFile`]).  Changes are kept out meanwhile.
+    fn debugfs_show(vm: &Self::Vm, out: &mut SeqFile) -> fmt::Result;
 }
 
 /// A guest access for a provider to decide.
@@ -294,6 +299,7 @@ impl<T: Provider> Registration<T> {
                 subpage_table: Some(Self::subpage_table_callback),
                 subpage_table_miss: Some(Self::subpage_table_miss_callback),
                 enable_cap: Some(Self::enable_cap_callback),
+                debugfs_show: Some(Self::debugfs_show_callback),
             },
             GFP_KERNEL,
         )?;
@@ -510,6 +516,23 @@ impl<T: Provider> Registration<T> {
         // SAFETY: KVM passes the `args` array of a `struct kvm_enable_cap`.
         let args = unsafe { &*args.cast::<[u64; 4]>() };
         from_result(|| T::enable_cap(&vm, cap, flags, args, has_vcpus).map(|()| 0))
+    }
+
+    /// # Safety
+    ///
+    /// Only KVM calls this, for a bound VM (see [`Self::vm`]), with the
+    /// `seq_file` of a `show` call.
+    unsafe extern "C" fn debugfs_show_callback(
+        vm_priv: *mut c_void,
+        m: *mut bindings::seq_file,
+    ) -> c_int {
+        // SAFETY: KVM passes the `priv` of a live bound VM.
+        let vm = unsafe { Self::vm(vm_priv) };
+        // SAFETY: KVM passes the `seq_file` of the `show` call we are in.
+        let mut out = unsafe { SeqFile::from_raw(m) };
+        // An error is a full buffer, which `seq_read()` handles itself.
+        let _ = T::debugfs_show(&vm, &mut out);
+        0
     }
 }
 

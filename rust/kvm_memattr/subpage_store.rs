@@ -45,6 +45,17 @@ impl SubpageStore {
             .map_or(SubpageMap::UNPROTECTED, |map| SubpageMap(map as u32))
     }
 
+    /// The protected pages and their maps, in gfn order.
+    pub(crate) fn protected(&self) -> impl Iterator<Item = (u64, SubpageMap)> + '_ {
+        let mut from = Some(0);
+        core::iter::from_fn(move || {
+            let (gfn, map) = self.maps.next(from?)?;
+            from = gfn.checked_add(1);
+            // Entries hold maps, which are 32-bit: the cast keeps them whole.
+            Some((gfn, SubpageMap(map as u32)))
+        })
+    }
+
     /// Whether some page of `first..=last` is protected.
     pub(crate) fn any_protected(&self, first: u64, last: u64) -> bool {
         self.maps.next_in(first, last).is_some()
