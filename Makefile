@@ -8,8 +8,8 @@
 TESTBED := tools/testbed
 CPU ?= amd
 
-.PHONY: all deps kernel module selftests initramfs unit check run bench clean \
-	kernel-debug module-debug initramfs-debug bochs
+.PHONY: all deps kernel module selftests vmm initramfs unit check run bench \
+	clean kernel-debug module-debug initramfs-debug bochs
 
 # Bochs is built only for what runs on it: check unless EMUS leaves it out,
 # and run and bench with CPU=intel.
@@ -30,7 +30,12 @@ module: kernel
 selftests: kernel
 	@$(TESTBED)/build-selftests.sh
 
-initramfs: module selftests
+# What runs in the test VM on the VMM side: the QEMU test harness and the
+# rust-vmm crate's binaries.
+vmm: deps
+	@$(TESTBED)/build-vmm.sh
+
+initramfs: module selftests vmm
 	@$(TESTBED)/mkinitramfs.sh
 
 # Bochs 3.0 from Debian 13's source with patches/bochs-3.0: the Intel
@@ -46,7 +51,7 @@ kernel-debug: kernel
 module-debug: kernel-debug
 	@KERNEL_FLAVOR=debug $(TESTBED)/build-module.sh
 
-initramfs-debug: module-debug selftests
+initramfs-debug: module-debug selftests vmm
 	@KERNEL_FLAVOR=debug $(TESTBED)/mkinitramfs.sh
 
 # Host unit tests of the module's pure logic; needs no kernel.

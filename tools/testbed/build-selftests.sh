@@ -23,8 +23,9 @@ build_selftests() {
 	   "$TESTBED_DIR/demo/kvm_memattr_demo.c" \
 	   "$PROJECT_DIR/tools/bench/kvm_memattr_bench.c" "$kvm_selftests/x86_64/"
 
-	progs=$(guest_binaries | tr '\n' ' ')
-	targets=$(guest_binaries | sed "s|^|$SELFTESTS_OUT/|" | tr '\n' ' ')
+	progs=$(guest_binaries | grep -v '^vmm/' | tr '\n' ' ')
+	targets=$(guest_binaries | grep -v '^vmm/' |
+		  sed "s|^|$SELFTESTS_OUT/|" | tr '\n' ' ')
 	mkdir -p "$SELFTESTS_OUT"
 	# shellcheck disable=SC2086
 	make -s -C "$kvm_selftests" -j"$JOBS" OUTPUT="$SELFTESTS_OUT" \

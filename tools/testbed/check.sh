@@ -28,24 +28,58 @@ result() {
 	fi
 }
 
-host_unit_tests() {
-	local log=$RESULTS/host.log name status
-	(cd "$PROJECT_DIR/rust/host" && cargo test --quiet -- --test-threads=1 \
+# cargo_tests LABEL CRATE_DIR CARGO_TEST_ARGS...: one result per test that
+# cargo test runs in CRATE_DIR.
+cargo_tests() {
+	local label=$1 dir=$2 log=$RESULTS/$1.log name status; shift 2
+	(cd "$dir" && cargo test --quiet "$@" -- --test-threads=1 \
 		--format=pretty) > "$log" 2>&1
 	if ! grep -q '^test result:' "$log"; then
 		sed 's/^/# /' "$log"
-		result FAIL "host: cargo test did not run"
+		result FAIL "$label: cargo test did not run"
 		return
 	fi
-	while read -r _ name _ status; do
+	# "test NAME ... STATUS", where a doc test's NAME has spaces.
+	while read -r status name; do
 		case $status in
-		ok)	result OK "host: $name" ;;
-		*)	result FAIL "host: $name" ;;
+		ok)	result OK "$label: $name" ;;
+		*)	result FAIL "$label: $name ($status)" ;;
 		esac
-	done < <(grep -E '^test .* \.\.\. ' "$log")
+	done < <(sed -nE 's/^test (.*) \.\.\. (.*)$/\2 \1/p' "$log")
 	if grep -q 'test result: FAILED' "$log"; then
 		sed 's/^/# /' "$log"
 	fi
+}
+
+# cargo_check LABEL CRATE_DIR COMMAND...: one result for a lint of the crate.
+cargo_check() {
+	local label=$1 dir=$2; shift 2
+	if (cd "$dir" && "$@") > "$RESULTS/check.log" 2>&1; then
+		result OK "$label"
+	else
+		sed 's/^/# /' "$RESULTS/check.log"
+		result FAIL "$label"
+	fi
+}
+
+host_unit_tests() {
+	cargo_tests host "$PROJECT_DIR/rust/host"
+}
+
+# The rust-vmm crate on the host: its encoding tests, the comparison with
+# the uAPI header, its doc examples (those that need KVM are compiled only)
+# and its lints.  Its KVM tests run in the VM suite (tests.list).
+rust_vmm_host_tests() {
+	local dir=$PROJECT_DIR/rust/vmm
+	export CARGO_TARGET_DIR=$CACHE_DIR/rust-vmm-target
+	cargo_tests rust-vmm "$dir" --locked --lib --test header
+	cargo_tests rust-vmm-doc "$dir" --locked --doc
+	cargo_check "rust-vmm: cargo clippy --all-targets -D warnings" "$dir" \
+		cargo clippy --quiet --locked --all-targets -- -D warnings
+	cargo_check "rust-vmm: cargo fmt --check" "$dir" cargo fmt --check
+	cargo_check "rust-vmm: cargo doc without warnings" "$dir" \
+		env RUSTDOCFLAGS='-D warnings' cargo doc --quiet --locked --no-deps
+	unset CARGO_TARGET_DIR
 }
 
 # vm_suite EMULATOR [debug]: the VM suite, or with "debug" the debug
@@ -88,6 +122,7 @@ vm_suite() {
 mkdir -p "$RESULTS"
 echo "TAP version 13"
 step "host unit tests" host_unit_tests
+step "rust-vmm crate, host tests" rust_vmm_host_tests
 for emu in $EMUS; do
 	step "VM suite on $emu" vm_suite "$emu"
 done

@@ -158,12 +158,12 @@ run_suite() {
 	suite_header
 	tap_check "load KVM" load_kvm
 	tap_check "insmod $MODULE" modprobe $MODULE
-	run_pass "[module]" "with-module both"
+	run_pass "[module]" "with-module both vmm"
 	other_mmu_passes module
 
 	tap_check "rmmod $MODULE" rmmod $MODULE
 	tap_check "20 load/unload cycles of $MODULE" load_unload_cycles
-	run_pass "[no module]" "both"
+	run_pass "[no module]" "both vmm-no-module"
 	tap_check "kernel log clean" kernel_log_clean
 
 	echo "1..$TEST_NUM"
