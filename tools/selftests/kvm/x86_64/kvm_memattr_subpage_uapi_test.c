@@ -23,51 +23,14 @@
 #include "test_util.h"
 
 #include "kvm_memattr_util.h"
-#include "kvm_memattr_subpage_util.h"
-
-#define MAX_PAGES	KVM_SUBPAGE_MAX_PAGES
-#define ALL_MODES	(KVM_SUBPAGE_WP_SOFTWARE | KVM_SUBPAGE_WP_HARDWARE)
-
-/* Addresses without memslots: the VMs here have none, or one at 0. */
-#define BASE_GPA	0x10000000ull
-#define GPA_1G		0x40000000ull
-#define HIGH_GPA	0xf00000000ull
-
-/* Four pages with maps, between two that never had one. */
-#define REF_GPA		BASE_GPA
-#define REF_NPAGES	4
-#define WIN_GPA		(REF_GPA - PAGE_SIZE)
-#define WIN_NPAGES	(REF_NPAGES + 2)
-
-static const uint32_t ref_maps[REF_NPAGES] = {
-	0, 0x0000ffff, 0x80000001, 0xfffffffe,
-};
+#include "kvm_memattr_subpage_ref.h"
 
 /* What a SET that should fail tries to write over the reference pages. */
 #define BOGUS_MAP	0x12345678u
 
-/* The modes that VMs here can use. */
-static uint32_t modes;
-
-/* Each advertised mode. */
-#define for_each_mode(mode)						\
-	for ((mode) = 1; (mode) & ALL_MODES; (mode) <<= 1)		\
-		if (!(modes & (mode))) {} else
-
 static const char *mode_name(uint32_t mode)
 {
 	return mode == KVM_SUBPAGE_WP_SOFTWARE ? "software" : "hardware";
-}
-
-/* The window around the reference pages, with (@set) or without maps. */
-static void assert_window(struct kvm_vm *vm, bool set, const char *what)
-{
-	uint32_t expected[WIN_NPAGES];
-
-	memset(expected, 0xff, sizeof(expected));
-	if (set)
-		memcpy(&expected[1], ref_maps, sizeof(ref_maps));
-	subpage_assert_maps(vm, WIN_GPA, WIN_NPAGES, expected, what);
 }
 
 /* A raw SET or GET, header and maps filled in by the caller. */
@@ -94,25 +57,6 @@ static void assert_enable_einval(struct kvm_vm *vm, uint32_t flags,
 	TEST_ASSERT(r == -1 && errno == EINVAL,
 		    "KVM_ENABLE_CAP with %s (flags 0x%x, args 0x%lx 0x%lx 0x%lx 0x%lx) should fail with EINVAL, got %d (errno %d)",
 		    what, flags, arg0, arg1, arg2, arg3, r, errno);
-}
-
-/* The vCPUs here never run. */
-static void guest_code(void)
-{
-	GUEST_DONE();
-}
-
-/* A VM, with @mode enabled and the reference maps set where @mode != 0. */
-static struct kvm_vm *ref_vm(uint32_t mode)
-{
-	struct kvm_vm *vm = vm_create_barebones();
-
-	if (mode) {
-		subpage_enable(vm, mode);
-		subpage_set(vm, REF_GPA, REF_NPAGES, ref_maps);
-		assert_window(vm, true, "reference maps");
-	}
-	return vm;
 }
 
 static bool test_check_extension(void)
