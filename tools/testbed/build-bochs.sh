@@ -6,10 +6,10 @@
 #
 # The source tarball comes through apt with a private source list and lists
 # directory, leaving the machine's apt sources as they are, or straight from
-# the mirror's pool if that fails, and must match its pinned sha256.  The
-# bochs binary is installed in $BOCHS_CACHE/KEY, KEY the hash of its inputs
-# (bochs_key in lib.sh): the same key does nothing, a new one builds from
-# scratch.  Prints the path of the binary; run-vm.sh finds it with bochs_bin.
+# the mirror's pool if that fails, and must match its pinned sha256
+# (fetch_trixie_source in lib.sh).  The bochs binary is installed in
+# $BOCHS_CACHE/KEY, KEY the hash of its inputs (bochs_key in lib.sh): the
+# same key does nothing, a new one builds from scratch.  Prints the path of the binary; run-vm.sh finds it with bochs_bin.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -21,62 +21,9 @@ WORK=$BOCHS_CACHE/work
 SRC=$WORK/bochs-3.0
 APT_DIR=$WORK/apt
 
-# The Debian mirror this machine's apt uses (DEBIAN_MIRROR overrides it).
-debian_mirror() {
-	local uri=${DEBIAN_MIRROR:-}
-	if [ -z "$uri" ]; then
-		# shellcheck disable=SC2016 # apt's format, not the shell's
-		uri=$(apt-get indextargets --format '$(REPO_URI)' 2> /dev/null |
-			grep -m1 -E '/debian/?$' || true)
-	fi
-	uri=${uri:-http://deb.debian.org/debian}
-	echo "${uri%/}"
-}
-
-# apt-get source with trixie's deb-src in a source list of our own: the .dsc
-# answers 404, so apt-get fails although the tarballs are downloaded.
-fetch_with_apt() {
-	local apt_opts=(-q -o Dir::Etc::sourcelist="$APT_DIR/sources.list"
-			-o Dir::Etc::sourceparts=- -o Dir::State::Lists="$APT_DIR/lists"
-			-o Dir::Cache="$APT_DIR/cache")
-	rm -rf "$APT_DIR"
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
-		"$APT_DIR/download"
-	echo "deb-src $(debian_mirror) trixie main" > "$APT_DIR/sources.list"
-	apt-get "${apt_opts[@]}" update > "$APT_DIR/log" 2>&1 || return 1
-	(cd "$APT_DIR/download" &&
-	 apt-get "${apt_opts[@]}" source --download-only "bochs=$BOCHS_DEB_VERSION") \
-		>> "$APT_DIR/log" 2>&1 || true
-	[ -f "$APT_DIR/download/$BOCHS_TARBALL_NAME" ] || return 1
-	mv "$APT_DIR/download/$BOCHS_TARBALL_NAME" "$TARBALL.part"
-}
-
-fetch_from_pool() {
-	curl -fsSL -o "$TARBALL.part" \
-		"$(debian_mirror)/pool/main/b/bochs/$BOCHS_TARBALL_NAME"
-}
-
-sha256_ok() {
-	echo "$BOCHS_TARBALL_SHA256  $1" | sha256sum --check --status
-}
-
 fetch() {
-	if [ -f "$TARBALL" ] && sha256_ok "$TARBALL"; then
-		log "  $BOCHS_TARBALL_NAME: already downloaded"
-		return
-	fi
-	mkdir -p "$BOCHS_CACHE"
-	rm -f "$TARBALL" "$TARBALL.part"
-	if ! fetch_with_apt; then
-		log "  apt-get source failed (see $APT_DIR/log): from the pool"
-		fetch_from_pool || return 1
-	fi
-	if ! sha256_ok "$TARBALL.part"; then
-		echo "$BOCHS_TARBALL_NAME: sha256 $(sha256sum < "$TARBALL.part" | cut -d' ' -f1)," \
-		     "not the pinned $BOCHS_TARBALL_SHA256" >&2
-		return 1
-	fi
-	mv "$TARBALL.part" "$TARBALL"
+	fetch_trixie_source bochs "$BOCHS_DEB_VERSION" "$BOCHS_TARBALL_NAME" \
+		"$BOCHS_TARBALL_SHA256" "$TARBALL" "$APT_DIR"
 }
 
 unpack() {

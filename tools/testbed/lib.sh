@@ -77,6 +77,83 @@ KBUILD=$KERNEL_DIR/build$FLAVOR_SUFFIX
 KERNEL_KEY_FILE=$KERNEL_DIR/kernel$FLAVOR_SUFFIX.key
 KHDRS=$KERNEL_DIR/headers
 
+# Debian 13 ("trixie") sources, for the emulators that Debian 12 has too old
+# (build-bochs.sh, build-qemu.sh): through apt with a source list and lists
+# directory of our own, leaving the machine's apt sources as they are, or
+# straight from the mirror's pool if that fails; pinned by sha256 either way.
+
+# The Debian mirror this machine's apt uses (DEBIAN_MIRROR overrides it).
+debian_mirror() {
+	local uri=${DEBIAN_MIRROR:-}
+	if [ -z "$uri" ]; then
+		# shellcheck disable=SC2016 # apt's format, not the shell's
+		uri=$(apt-get indextargets --format '$(REPO_URI)' 2> /dev/null |
+			grep -m1 -E '/debian/?$' || true)
+	fi
+	uri=${uri:-http://deb.debian.org/debian}
+	echo "${uri%/}"
+}
+
+# sha256_ok SHA256 FILE: FILE is there and has that sha256.
+sha256_ok() {
+	[ -f "$2" ] && echo "$1  $2" | sha256sum --check --status
+}
+
+# trixie_source_apt PACKAGE VERSION FILE OUT APT_DIR: apt-get source with
+# trixie's deb-src in a source list of our own under APT_DIR (its log in
+# APT_DIR/log), FILE of the source package moved to OUT.  A .dsc that
+# answers 404 (bochs) makes apt-get fail although the tarballs are there:
+# only FILE's presence counts.
+trixie_source_apt() {
+	local pkg=$1 version=$2 file=$3 out=$4 apt_dir=$5
+	local apt_opts=(-q -o Dir::Etc::sourcelist="$apt_dir/sources.list"
+			-o Dir::Etc::sourceparts=- -o Dir::State::Lists="$apt_dir/lists"
+			-o Dir::Cache="$apt_dir/cache")
+	rm -rf "$apt_dir"
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+		"$apt_dir/download"
+	echo "deb-src $(debian_mirror) trixie main" > "$apt_dir/sources.list"
+	apt-get "${apt_opts[@]}" update > "$apt_dir/log" 2>&1 || return 1
+	(cd "$apt_dir/download" &&
+	 apt-get "${apt_opts[@]}" source --download-only "$pkg=$version") \
+		>> "$apt_dir/log" 2>&1 || true
+	[ -f "$apt_dir/download/$file" ] || return 1
+	mv "$apt_dir/download/$file" "$out"
+}
+
+# trixie_source_pool PACKAGE FILE OUT: FILE straight from the mirror's pool.
+trixie_source_pool() {
+	local pkg=$1 file=$2 out=$3 dir
+	case $pkg in
+	lib?*)	dir=${pkg:0:4} ;;
+	*)	dir=${pkg:0:1} ;;
+	esac
+	curl -fsSL -o "$out" "$(debian_mirror)/pool/main/$dir/$pkg/$file"
+}
+
+# fetch_trixie_source PACKAGE VERSION FILE SHA256 DEST APT_DIR: FILE of
+# Debian 13's source package PACKAGE=VERSION as DEST, which must have the
+# pinned SHA256; nothing to do if DEST has it already.
+fetch_trixie_source() {
+	local pkg=$1 version=$2 file=$3 sha=$4 dest=$5 apt_dir=$6
+	if sha256_ok "$sha" "$dest"; then
+		log "  $file: already downloaded"
+		return
+	fi
+	mkdir -p "$(dirname "$dest")"
+	rm -f "$dest" "$dest.part"
+	if ! trixie_source_apt "$pkg" "$version" "$file" "$dest.part" "$apt_dir"; then
+		log "  apt-get source failed (see $apt_dir/log): from the pool"
+		trixie_source_pool "$pkg" "$file" "$dest.part" || return 1
+	fi
+	if ! sha256_ok "$sha" "$dest.part"; then
+		echo "$file: sha256 $(sha256sum < "$dest.part" | cut -d' ' -f1)," \
+		     "not the pinned $sha" >&2
+		return 1
+	fi
+	mv "$dest.part" "$dest"
+}
+
 # Bochs 3.0, the Intel testbed's emulator, built from Debian 13's source
 # with the project's patches (build-bochs.sh): Debian 12's Bochs is 2.7.
 # Installed in a directory per key of its inputs under $BOCHS_CACHE.
