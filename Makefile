@@ -8,8 +8,8 @@
 TESTBED := tools/testbed
 CPU ?= amd
 
-.PHONY: all deps kernel module selftests vmm initramfs unit check run bench \
-	clean kernel-debug module-debug initramfs-debug bochs
+.PHONY: all deps kernel module selftests vmm qemu initramfs unit check run \
+	bench clean kernel-debug module-debug initramfs-debug bochs
 
 # Bochs is built only for what runs on it: check unless EMUS leaves it out,
 # and run and bench with CPU=intel.
@@ -34,6 +34,11 @@ selftests: kernel
 # rust-vmm crate's binaries.
 vmm: deps
 	@$(TESTBED)/build-vmm.sh
+
+# QEMU 10.0 from Debian 13's source with patches/qemu-10.0: the VMM that the
+# tests run inside the test VM, cached outside the clone like the kernel.
+qemu: deps
+	@$(TESTBED)/build-qemu.sh > /dev/null
 
 initramfs: module selftests vmm
 	@$(TESTBED)/mkinitramfs.sh

@@ -18,6 +18,12 @@ PACKAGES=(
 	bochsbios vgabios
 	syslinux syslinux-common mtools dosfstools fdisk
 	busybox-static
+	# QEMU 10.0 is built statically from Debian 13's source (build-qemu.sh)
+	# to run inside the test VM.
+	git ninja-build pkgconf libglib2.0-dev libpcre2-dev zlib1g-dev
+	libfdt-dev python3-pip python3-venv
+	# make check renders Documentation/ (check-docs.sh).
+	python3-sphinx
 )
 BINDGEN_VERSION=0.71.1
 

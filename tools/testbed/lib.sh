@@ -207,6 +207,64 @@ bochs_bin() {
 	echo "$BOCHS_CACHE/$(bochs_key)/bin/bochs"
 }
 
+# QEMU 10.0, the VMM that the tests run inside the test guest, built from
+# Debian 13's source with the project's series (build-qemu.sh): Debian 12's
+# QEMU 7.2 does not know KVM_EXIT_MEMORY_FAULT.  Static, x86_64-softmmu with
+# KVM only, the devices of qemu-devices.mak; installed in a directory per key
+# of its inputs under $QEMU_CACHE.
+QEMU_DEB_VERSION=1:10.0.13+ds-0+deb13u1
+QEMU_TARBALL_NAME=qemu_10.0.13+ds.orig.tar.xz
+QEMU_TARBALL_SHA256=6a0888e806c2ffc0c5f0733e974f9aea55491950d3c47c98669c8b236dde59ae
+QEMU_PATCH_DIR=$PROJECT_DIR/patches/qemu-10.0
+QEMU_DEVICES=$TESTBED_DIR/qemu-devices.mak
+# Debian's +ds repack drops python/wheels, which configure installs its
+# meson group from (meson >= 1.5, Debian 12 has 1.0.1; pycotap): the
+# wheels upstream ships, from PyPI, as NAME=SHA256.
+QEMU_WHEELS=(
+	meson==1.5.0=52b34f4903b882df52ad0d533146d4b992c018ea77399f825579737672ae7b20
+	pycotap==1.3.1=1c3a25b3ff89e48f4e00f1f71dbbc1642b4f65c65d416524d07e73492fff25ea
+)
+# configure finds a device file by name under configs/devices/TARGET/:
+# build-qemu.sh copies qemu-devices.mak there as kvm-memattr.mak.  Another
+# python3 comes first on PATH on some machines: name Debian's.
+QEMU_CONFIGURE_FLAGS=(--python=/usr/bin/python3 --static
+		      --target-list=x86_64-softmmu
+		      --without-default-features --without-default-devices
+		      --with-devices-x86_64=kvm-memattr
+		      --enable-kvm --disable-tcg --enable-fdt=system
+		      --disable-docs --disable-tools --disable-guest-agent
+		      --disable-user --disable-install-blobs
+		      --disable-debug-info --disable-download)
+QEMU_CACHE=$CACHE_DIR/qemu-10.0
+
+# Hash of everything the QEMU build depends on: the source tarball, the
+# wheels, the series, the configure flags, the devices, the build script,
+# and the compiler and the libraries linked in statically.  Any change
+# builds QEMU anew, in a directory of its own.
+qemu_key() {
+	local p
+	{
+		echo "$QEMU_TARBALL_SHA256"
+		printf '%s\n' "${QEMU_WHEELS[@]}"
+		cat "$QEMU_PATCH_DIR/series"
+		while read -r p; do
+			cat "$QEMU_PATCH_DIR/$p"
+		done < "$QEMU_PATCH_DIR/series"
+		printf '%s\n' "${QEMU_CONFIGURE_FLAGS[@]}"
+		cat "$QEMU_DEVICES"
+		cat "$TESTBED_DIR/build-qemu.sh"
+		gcc -dumpfullversion 2> /dev/null || true
+		dpkg-query -W -f='${Package} ${Version}\n' libc6-dev \
+			libglib2.0-dev libpcre2-dev libfdt-dev zlib1g-dev \
+			ninja-build python3 2> /dev/null || true
+	} | sha256sum | cut -c1-16
+}
+
+# The qemu-system-x86_64 of the current key (build-qemu.sh builds it).
+qemu_bin() {
+	echo "$QEMU_CACHE/$(qemu_key)/bin/qemu-system-x86_64"
+}
+
 # What the project builds itself lives in the clone, under build/.
 OUT_DIR=${OUT_DIR:-$PROJECT_DIR/build}
 SELFTESTS_OUT=$OUT_DIR/selftests
