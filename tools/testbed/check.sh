@@ -82,6 +82,23 @@ rust_vmm_host_tests() {
 	unset CARGO_TARGET_DIR
 }
 
+# Documentation/virt/kvm/memattr renders without a warning (check-docs.sh).
+docs_check() {
+	local log=$RESULTS/docs.log line rc
+	"$TESTBED_DIR/check-docs.sh" > "$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok   "*)	result OK "docs: ${line#ok   } renders without warnings" ;;
+		"FAIL "*)	result FAIL "docs: ${line#FAIL }" ;;
+		*)		echo "# $line" ;;
+		esac
+	done < "$log"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$log"; then
+		result FAIL "docs: check-docs.sh exited with $rc"
+	fi
+}
+
 # vm_suite EMULATOR [debug]: the VM suite, or with "debug" the debug
 # kernel's suite, on one emulator.
 vm_suite() {
@@ -123,6 +140,7 @@ mkdir -p "$RESULTS"
 echo "TAP version 13"
 step "host unit tests" host_unit_tests
 step "rust-vmm crate, host tests" rust_vmm_host_tests
+step "documentation" docs_check
 for emu in $EMUS; do
 	step "VM suite on $emu" vm_suite "$emu"
 done
