@@ -171,14 +171,8 @@ int main(int argc, char *argv[])
 		{ "2. overlapping SETs", test_overlapping },
 		{ "3. VM lifetime with maps", test_vm_lifetime },
 	};
-	struct kvm_vm *vm;
 
-	/* Only VMs bound to kvm_memattr have the capability. */
-	vm = vm_create_barebones();
-	modes = subpage_modes(vm);
-	kvm_vm_free(vm);
-	TEST_REQUIRE(modes);
-
+	require_subpage_modes();
 	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
 }

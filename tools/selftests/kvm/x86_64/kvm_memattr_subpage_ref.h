@@ -36,6 +36,16 @@ static uint32_t modes;
 	for ((mode) = 1; (mode) & ALL_MODES; (mode) <<= 1)		\
 		if (!(modes & (mode))) {} else
 
+/* Sets @modes; only VMs bound to kvm_memattr have the capability. */
+static inline void require_subpage_modes(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	modes = subpage_modes(vm);
+	kvm_vm_free(vm);
+	TEST_REQUIRE(modes);
+}
+
 /* The window around the reference pages, with (@set) or without maps. */
 static inline void assert_window(struct kvm_vm *vm, bool set, const char *what)
 {

@@ -399,14 +399,8 @@ int main(int argc, char *argv[])
 		{ "6. SET and GET, invalid inputs", test_invalid_inputs },
 		{ "7. SET with partly unreadable maps", test_all_or_nothing },
 	};
-	struct kvm_vm *vm;
 
-	/* Only VMs bound to kvm_memattr have the capability. */
-	vm = vm_create_barebones();
-	modes = subpage_modes(vm);
-	kvm_vm_free(vm);
-	TEST_REQUIRE(modes);
-
+	require_subpage_modes();
 	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
 }
