@@ -40,7 +40,7 @@ vmm: deps
 qemu: deps
 	@$(TESTBED)/build-qemu.sh > /dev/null
 
-initramfs: module selftests vmm
+initramfs: module selftests vmm qemu
 	@$(TESTBED)/mkinitramfs.sh
 
 # Bochs 3.0 from Debian 13's source with patches/bochs-3.0: the Intel
@@ -56,7 +56,7 @@ kernel-debug: kernel
 module-debug: kernel-debug
 	@KERNEL_FLAVOR=debug $(TESTBED)/build-module.sh
 
-initramfs-debug: module-debug selftests vmm
+initramfs-debug: module-debug selftests vmm qemu
 	@KERNEL_FLAVOR=debug $(TESTBED)/mkinitramfs.sh
 
 # Host unit tests of the module's pure logic; needs no kernel.

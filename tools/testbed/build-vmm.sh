@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build what runs in the test VM on the VMM side, static, into
-# $SELFTESTS_OUT/vmm/ beside the selftests: the rust-vmm crate's example VMM
-# (protect_guest) and its KVM tests.  cargo's target directory
+# $SELFTESTS_OUT/vmm/ beside the selftests: the QMP harness of the patched
+# QEMU and its guests' firmware images (tools/vmm), the rust-vmm crate's
+# example VMM (protect_guest) and its KVM tests.  cargo's target directory
 # is in the cache, outside the clone, so that a warm run rebuilds nothing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,4 +31,9 @@ build_crate_binaries() {
 	install -m 755 "$tests_bin" "$VMM_OUT/rust_vmm_kvm_tests"
 }
 
+build_qemu_harness() {
+	make -s -C "$PROJECT_DIR/tools/vmm" O="$VMM_OUT"
+}
+
+step "build the QEMU test harness and firmware" build_qemu_harness
 step "build the rust-vmm crate's guest binaries" build_crate_binaries

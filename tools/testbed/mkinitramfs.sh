@@ -26,6 +26,11 @@ make_initramfs() {
 		mkdir -p "$root/selftests/$(dirname "$bin")"
 		cp "$SELFTESTS_OUT/$bin" "$root/selftests/$bin"
 	done
+	# The QEMU harness finds its guests' firmware images beside itself, and
+	# runs the project's QEMU (build-qemu.sh) from /usr/bin.
+	cp "$SELFTESTS_OUT"/vmm/fw_*.bin "$root/selftests/vmm/"
+	mkdir -p "$root/usr/bin"
+	install -m 755 "$(qemu_bin)" "$root/usr/bin/qemu-system-x86_64"
 
 	mkdir -p "$root/lib/modules/$krel/kernel" "$root/lib/modules/$krel/extra"
 	(cd "$KBUILD" && find . -name '*.ko' -exec cp --parents {} \
