@@ -529,6 +529,40 @@ static void case_bad_args(void)
 }
 
 /* With kvm_memattr unloaded: clean errors, and the guest runs. */
+/*
+ * Protections are not migrated: while memattr-set or subpage-set protects a
+ * page, migrate fails with the blocker's reason; once everything is
+ * cleared, the VM migrates again (here to a file).
+ */
+static void case_migrate_blocked(void)
+{
+	static const char *const capture = "file:%s/migration";
+	char uri[160];
+	const char *r;
+	struct vm vm;
+
+	vm_start(&vm, fw("write"), "kvm,subpage-wp=software", no_args);
+	snprintf(uri, sizeof(uri), capture, vm.dir);
+
+	memattr_set(&vm, 0x10000, 0x1000, "'write'");
+	qmp_error(&vm, "not migrated", "migrate", "{'uri': '%s'}", uri);
+	memattr_set(&vm, 0x10000, 0x1000, "");
+	qmp_ok(&vm, "subpage-set", "{'addr': %d, 'maps': [%u]}", 0x30000,
+	       0xffffffdfu);
+	qmp_error(&vm, "not migrated", "migrate", "{'uri': '%s'}", uri);
+	qmp_ok(&vm, "subpage-set", "{'addr': %d, 'maps': [%u]}", 0x30000,
+	       0xffffffffu);
+
+	/* Nothing protected: the blocker is gone. */
+	qmp_ok(&vm, "migrate", "{'uri': '%s'}", uri);
+	r = qmp_ok(&vm, "query-migrate", "{}");
+	if (!json_get(r, "return/status"))
+		fail("query-migrate: no migration after the blocker went: %s",
+		     r);
+	note("  ok: migrate accepted once nothing is protected");
+	vm_end(&vm);
+}
+
 static void case_no_module(void)
 {
 	const char *text = "kvm_memattr";
@@ -563,6 +597,7 @@ static const struct {
 	{ "execonly", case_execonly, true },
 	{ "subpage", case_subpage, true },
 	{ "bad-args", case_bad_args, true },
+	{ "migrate-blocked", case_migrate_blocked, true },
 	{ "no-module", case_no_module, false },
 };
 
