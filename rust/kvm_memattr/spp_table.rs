@@ -88,10 +88,15 @@ struct Tables {
 }
 
 impl Tables {
-    /// The level-1 entry of `gfn` (at most [`MAX_GFN`]), allocating the
-    /// tables on the way if `allocate`; `None` if one is missing and not
-    /// allocated, or there is no root.
+    /// The level-1 entry of `gfn`, allocating the tables on the way if
+    /// `allocate`; `None` if one is missing and not allocated, if there is no
+    /// root, or if `gfn` is above [`MAX_GFN`]: the levels' indices keep only
+    /// the bits the table describes, so such a gfn would reach the entry of
+    /// another page.
     fn leaf_entry(&mut self, gfn: u64, allocate: bool) -> Result<Option<&AtomicU64>> {
+        if gfn > MAX_GFN {
+            return Ok(None);
+        }
         let Some(root) = self.pages.first() else {
             return Ok(None);
         };
@@ -112,13 +117,19 @@ impl Tables {
         Ok(Some(unsafe { entry(table, Level::L1.index(gfn)) }))
     }
 
-    /// Adds an empty table and links it into `slot`; returns its address.
-    #[cold]
-    fn add_table(&mut self, slot: &AtomicU64) -> Result<u64> {
+    /// Adds an empty table page; returns its physical address.
+    fn push_table(&mut self) -> Result<u64> {
         self.pages.reserve(1, GFP_KERNEL_ACCOUNT)?;
         let page = TablePage::new()?;
         let table = page.phys();
         self.pages.push(page, GFP_KERNEL_ACCOUNT)?;
+        Ok(table)
+    }
+
+    /// Adds an empty table and links it into `slot`; returns its address.
+    #[cold]
+    fn add_table(&mut self, slot: &AtomicU64) -> Result<u64> {
+        let table = self.push_table()?;
         // Release: the CPU sees the table's zeroes before the link to it.
         slot.store(table_entry(table), Ordering::Release);
         Ok(table)
@@ -148,12 +159,9 @@ impl SppTable {
     pub(crate) fn create_root(&self) -> Result {
         let mut tables = self.tables.lock();
         if tables.pages.is_empty() {
-            tables.pages.reserve(1, GFP_KERNEL_ACCOUNT)?;
-            let root = TablePage::new()?;
-            let phys = root.phys();
-            tables.pages.push(root, GFP_KERNEL_ACCOUNT)?;
+            let root = tables.push_table()?;
             // Pairs with the load in `root()`.
-            self.root.store(phys, Ordering::Release);
+            self.root.store(root, Ordering::Release);
         }
         Ok(())
     }
@@ -170,7 +178,7 @@ impl SppTable {
     pub(crate) fn prepare(&self, pages: RequestPages, maps: &[u32]) -> Result {
         let mut tables = self.tables.lock();
         for (gfn, &map) in (pages.first..pages.end()).zip(maps) {
-            if gfn <= MAX_GFN && !SubpageMap(map).is_unprotected() {
+            if !SubpageMap(map).is_unprotected() {
                 tables.leaf_entry(gfn, true)?;
             }
         }
@@ -193,6 +201,8 @@ impl SppTable {
     /// The CPU found no entry for `gfn`: adds it, with the permissions that
     /// `map` reads.  It reads them under the table's lock, after which a
     /// SET that changed them writes their entries: never a stale map.
+    /// `EINVAL` for a gfn the table cannot describe, so that such a miss
+    /// cannot repeat forever.
     pub(crate) fn fill(&self, gfn: u64, map: impl FnOnce() -> SubpageMap) -> Result {
         if gfn > MAX_GFN {
             return Err(EINVAL);

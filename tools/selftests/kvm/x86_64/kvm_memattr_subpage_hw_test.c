@@ -423,6 +423,38 @@ static bool test_set_while_mapped(void)
 	return true;
 }
 
+/*
+ * 5. A SET of a page the SPP table cannot describe (gfn 2^36 and up, gpa
+ * 2^48 and up) writes no entry of a page it can: the table's index of such
+ * a gfn would wrap onto the page 2^36 gfns lower, whose denied sub-page
+ * must stay denied.
+ */
+static bool test_set_beyond_table(void)
+{
+	uint64_t page = sp_gpa(1, 0), alias = page + (1ull << 48);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	if (!hw_advertised()) {
+		pr_info("    not applicable: %s\n", hw_reason);
+		return false;
+	}
+	sp_mode = KVM_SUBPAGE_WP_HARDWARE;
+	vm = sp_create_vm(&vcpu);
+
+	subpage_set_one(vm, page, sp_deny(BIT(9)));
+	sp_write_ok(vcpu, SP_OP_WRITE, sp_gpa(1, 3), SP_VALUE, 8,
+		    "write to permitted sub-page 3");
+	subpage_set_one(vm, alias, sp_deny(BIT(8)));
+	TEST_ASSERT_EQ(subpage_get_one(vm, alias), sp_deny(BIT(8)));
+	sp_start_write(vm, SP_OP_WRITE, sp_gpa(1, 9), SP_VALUE2, 8);
+	sp_write_denied(vcpu, sp_gpa(1, 9), SP_VALUE2, 8, sp_gpa(1, 9), page,
+			SUBPAGE_ALL_WRITABLE,
+			"write to denied sub-page 9 after a SET 2^48 above");
+	kvm_vm_free(vm);
+	return true;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
@@ -430,6 +462,7 @@ int main(int argc, char *argv[])
 		{ "2. hardware mode is hardware", test_hardware_is_hardware },
 		{ "3. SPP table pages", test_spp_table_pages },
 		{ "4. no stale permission after SET", test_set_while_mapped },
+		{ "5. SET beyond the SPP table", test_set_beyond_table },
 	};
 
 	detect_hardware_mode();
