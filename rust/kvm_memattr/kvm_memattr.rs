@@ -9,6 +9,7 @@
 mod attributes;
 mod debugfs;
 mod get_ioctl;
+mod module_counts;
 mod module_state;
 mod provider;
 mod range;

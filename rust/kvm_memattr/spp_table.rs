@@ -7,10 +7,11 @@
 //! The table only grows: a page that was protected keeps its level-1 entry,
 //! with all sub-pages writable once it is unprotected, so that a stale leaf
 //! never makes the CPU miss.  Its pages are freed with the VM, and counted
-//! module-wide ([`table_pages`]) so that tests can see none is leaked.  A
+//! module-wide ([`SPP_TABLE_PAGES`]) so that tests can see none is leaked.  A
 //! change costs the pages it touches plus the tables it adds, at most three
 //! per page.
 
+use crate::module_counts::{Counted, SPP_TABLE_PAGES};
 use crate::spp_entry::{next_table, table_entry, write_vector, Level, MAX_GFN};
 use crate::subpage::{RequestPages, SubpageMap};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -22,23 +23,15 @@ use kernel::{
     sync::Mutex,
 };
 
-/// How many table pages the SPP tables of all VMs hold.
-static TABLE_PAGES: AtomicU64 = AtomicU64::new(0);
-
-/// The count behind [`TABLE_PAGES`], for the module's debugfs file.
-pub(crate) fn table_pages() -> &'static AtomicU64 {
-    &TABLE_PAGES
-}
-
 /// One page of an SPP table.
 ///
 /// # Invariants
 ///
-/// `page` was zeroed when allocated, is counted in [`TABLE_PAGES`], and is
-/// only written through [`TablePage::entry`], an `AtomicU64` at a time,
-/// because the CPU may read it at any time.
+/// `page` was zeroed when allocated, and is only written through [`entry`],
+/// an `AtomicU64` at a time, because the CPU may read it at any time.
 struct TablePage {
     page: Page,
+    _counted: Counted,
 }
 
 impl TablePage {
@@ -46,21 +39,17 @@ impl TablePage {
     /// cgroup: every entry is 0, a miss.
     fn new() -> Result<Self> {
         let page = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?;
-        TABLE_PAGES.fetch_add(1, Ordering::Relaxed);
-        // INVARIANT: `__GFP_ZERO` zeroed it; it is counted just above.
-        Ok(Self { page })
+        // INVARIANT: `__GFP_ZERO` zeroed it.
+        Ok(Self {
+            page,
+            _counted: Counted::new(&SPP_TABLE_PAGES),
+        })
     }
 
     /// The page's physical address.
     fn phys(&self) -> u64 {
         // SAFETY: `self.page` is a page this `TablePage` owns.
         unsafe { bindings::page_to_phys(self.page.as_ptr()) }
-    }
-}
-
-impl Drop for TablePage {
-    fn drop(&mut self) {
-        TABLE_PAGES.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -7,6 +7,7 @@
 //! `xa_find()` and a change costs O(runs it touches), never O(pages).  KVM
 //! asks nothing about a gfn in a 1 GiB region where no SET put attributes.
 
+use crate::module_counts::ATTRIBUTE_RUNS;
 use crate::run_map::{
     self, attributes_at, change_of, plan_set, LastLookups, Run, RunLookup, RunStore, SetChange,
 };
@@ -51,7 +52,7 @@ impl AttributeStore {
     /// Creates an empty map: every page has attributes 0.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            runs <- IntXArray::new(),
+            runs <- IntXArray::new(&ATTRIBUTE_RUNS),
         })
     }
 

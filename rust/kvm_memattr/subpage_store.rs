@@ -5,6 +5,7 @@
 //! Unprotected pages have no entry, so a VM that protects nothing pays one
 //! `xa_empty()` per question, and lookups are one lock-free `xa_load()`.
 
+use crate::module_counts::SUBPAGE_PAGES;
 use crate::run_map::SetChange;
 use crate::subpage::{RequestPages, SubpageMap};
 use crate::uapi::KVM_SUBPAGE_MAX_PAGES;
@@ -26,7 +27,7 @@ impl SubpageStore {
     /// Creates a store in which no page is protected.
     pub(crate) fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            maps <- IntXArray::new(),
+            maps <- IntXArray::new(&SUBPAGE_PAGES),
         })
     }
 

@@ -3,6 +3,7 @@
 //! Per-VM state of the provider.
 
 use crate::attributes::VmCaps;
+use crate::module_counts::{Counted, VMS};
 use crate::provider::Kvm;
 use crate::store::AttributeStore;
 use crate::spp_table::SppTable;
@@ -34,6 +35,8 @@ pub(crate) struct VmContext {
     /// The SPP table of the hardware mode; without pages in other modes.
     #[pin]
     pub(crate) spp: SppTable,
+    /// The VM in the module's count of VMs.
+    _counted: Counted,
 }
 
 /// [`VmContext::subpage_mode`] before a mode is chosen.
@@ -58,6 +61,7 @@ impl VmContext {
             store <- AttributeStore::new(),
             subpages <- SubpageStore::new(),
             spp <- SppTable::new(),
+            _counted: Counted::new(&VMS),
         })
     }
 

@@ -4,7 +4,9 @@
 //!
 //! C header: [`include/linux/xarray.h`](srctree/include/linux/xarray.h)
 
+use crate::module_counts::Count;
 use core::mem::size_of;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque};
 
 // Indices and values are `unsigned long` in C and `u64` here: the casts
@@ -18,15 +20,18 @@ pub(crate) const MAX_VALUE: u64 = (1 << 63) - 1;
 ///
 /// Lookups are lock-free: `xa_find()` runs under RCU.  Changes serialise on
 /// the xarray's own lock, which each call takes.  Memory is accounted to the
-/// memory cgroup of the task that allocates it.
+/// memory cgroup of the task that allocates it.  Its entries are counted in
+/// a module-wide [`Count`] while it lives.
 ///
 /// # Invariants
 ///
-/// `xa` is initialised, and holds only value entries.
+/// `xa` is initialised, and holds only value entries, `len` of them.
 #[pin_data(PinnedDrop)]
 pub(crate) struct IntXArray {
     #[pin]
     xa: Opaque<bindings::xarray>,
+    len: AtomicU64,
+    entries_count: &'static Count,
 }
 
 // SAFETY: The xarray serialises changes with its own lock and lookups use
@@ -37,14 +42,28 @@ unsafe impl Send for IntXArray {}
 unsafe impl Sync for IntXArray {}
 
 impl IntXArray {
-    /// Creates an empty xarray.
-    pub(crate) fn new() -> impl PinInit<Self> {
+    /// Creates an empty xarray, whose entries `entries_count` counts.
+    pub(crate) fn new(entries_count: &'static Count) -> impl PinInit<Self> {
         pin_init!(Self {
             // SAFETY: `xa_init_flags()` initialises the whole xarray at `slot`.
             xa <- Opaque::ffi_init(|slot| unsafe {
                 bindings::xa_init_flags(slot, bindings::XA_FLAGS_ACCOUNT)
             }),
+            len: AtomicU64::new(0),
+            entries_count,
         })
+    }
+
+    /// Counts an entry that was added (`added`) or removed.  The changes
+    /// that call it may race; the atomic counts add up all the same.
+    fn count_entries(&self, added: bool) {
+        if added {
+            self.len.fetch_add(1, Ordering::Relaxed);
+            self.entries_count.add(1);
+        } else {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            self.entries_count.sub(1);
+        }
     }
 
     fn as_ptr(&self) -> *mut bindings::xarray {
@@ -111,14 +130,23 @@ impl IntXArray {
             )
         };
         // SAFETY: `old` is what `xa_store()` returned.
-        to_result(unsafe { bindings::xa_err(old) })
+        to_result(unsafe { bindings::xa_err(old) })?;
+        if old.is_null() {
+            // INVARIANT: the store added an entry.
+            self.count_entries(true);
+        }
+        Ok(())
     }
 
     /// Removes the entry at `index`, if any.
     pub(crate) fn erase(&self, index: u64) {
         // SAFETY: By the type invariant, `self.xa` is initialised.  The
         // removed entry, an integer, needs no freeing.
-        unsafe { bindings::xa_erase(self.as_ptr(), index as usize) };
+        let old = unsafe { bindings::xa_erase(self.as_ptr(), index as usize) };
+        if !old.is_null() {
+            // INVARIANT: the erase removed an entry.
+            self.count_entries(false);
+        }
     }
 }
 
@@ -129,5 +157,6 @@ impl PinnedDrop for IntXArray {
         // else can use it anymore.  Its entries are integers: freeing the
         // nodes is all there is to do.
         unsafe { bindings::xa_destroy(self.as_ptr()) };
+        self.entries_count.sub(self.len.load(Ordering::Relaxed));
     }
 }
