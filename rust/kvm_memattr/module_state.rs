@@ -189,8 +189,16 @@ fn narrow_to_subpages(
     if map.is_unprotected() {
         return decision;
     }
+    // The CPU may decide writes by sub-page only where the page's
+    // attributes let it be written at all: the SPP bit lets writes to
+    // permitted sub-pages through a leaf without write permission, which
+    // would open a NO_WRITE page.
+    let attributes_allow_write = decision.verdict.leaf & ACCESS_WRITE != 0;
     decision.verdict.leaf &= !ACCESS_WRITE;
-    if vm.subpage_mode() == Some(Mode::Hardware) && decision.verdict.leaf & ACCESS_READ != 0 {
+    if vm.subpage_mode() == Some(Mode::Hardware)
+        && attributes_allow_write
+        && decision.verdict.leaf & ACCESS_READ != 0
+    {
         decision.verdict.leaf |= ACCESS_SUBPAGE_WRITE;
     }
     // A write that the page's attributes deny exits for the page.

@@ -455,6 +455,43 @@ static bool test_set_beyond_table(void)
 	return true;
 }
 
+/*
+ * 6. NO_WRITE over a page with a map, in hardware mode: the leaf a read
+ * builds must not let the CPU decide writes by sub-page, or a write to a
+ * permitted sub-page of the NO_WRITE page would complete.  The page-level
+ * exit wins, whatever the map.
+ */
+static bool test_no_write_over_map(void)
+{
+	uint64_t page = sp_gpa(1, 0);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	if (!hw_advertised()) {
+		pr_info("    not applicable: %s\n", hw_reason);
+		return false;
+	}
+	sp_mode = KVM_SUBPAGE_WP_HARDWARE;
+	vm = sp_create_vm(&vcpu);
+
+	subpage_set_one(vm, page, sp_deny(BIT(9)));
+	memattr_set(vm, page, PAGE_SIZE, NW);
+	/* A read maps the page, readable. */
+	sp_start(vm, SP_OP_READ, 8, 0, sp_gpa(1, 3), 0, 0);
+	sp_expect_done(vcpu, "read of the NO_WRITE page");
+	sp_start_write(vm, SP_OP_WRITE, sp_gpa(1, 3), SP_VALUE, 8);
+	assert_memory_fault(vcpu, sp_run(vcpu, 1), page, PAGE_SIZE,
+			    KVM_MEMORY_EXIT_FLAG_WRITE,
+			    "write to permitted sub-page 3 of the NO_WRITE page");
+	sp_assert_memory(vm, "write to the NO_WRITE page");
+	memattr_set(vm, page, PAGE_SIZE, 0);
+	sp_expect_done(vcpu, "the write, once NO_WRITE is gone");
+	sp_expect_value(sp_gpa(1, 3), SP_VALUE, 8);
+	sp_assert_memory(vm, "the write, once NO_WRITE is gone");
+	kvm_vm_free(vm);
+	return true;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
@@ -463,6 +500,7 @@ int main(int argc, char *argv[])
 		{ "3. SPP table pages", test_spp_table_pages },
 		{ "4. no stale permission after SET", test_set_while_mapped },
 		{ "5. SET beyond the SPP table", test_set_beyond_table },
+		{ "6. NO_WRITE over a map, the page read first", test_no_write_over_map },
 	};
 
 	detect_hardware_mode();
