@@ -225,24 +225,37 @@ static inline void memattr_run_cases(const struct memattr_case *cases,
 	}
 }
 
-/* The vCPU's binary stat @name, e.g. "exits": every VM exit, handled in KVM or not. */
-static inline uint64_t memattr_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+/* The binary stat @name in the stats file @stats_fd (KVM_GET_STATS_FD). */
+static inline uint64_t memattr_stat(int stats_fd, const char *name)
 {
 	struct kvm_stats_desc *descs, *desc = NULL;
 	struct kvm_stats_header header;
 	uint64_t value;
-	int fd, i;
+	int i;
 
-	fd = __vcpu_ioctl(vcpu, KVM_GET_STATS_FD, NULL);
-	TEST_ASSERT(fd >= 0, KVM_IOCTL_ERROR(KVM_GET_STATS_FD, fd));
-	read_stats_header(fd, &header);
-	descs = read_stats_descriptors(fd, &header);
+	read_stats_header(stats_fd, &header);
+	descs = read_stats_descriptors(stats_fd, &header);
 	for (i = 0; i < header.num_desc && !desc; i++)
 		if (!strcmp(get_stats_descriptor(descs, i, &header)->name, name))
 			desc = get_stats_descriptor(descs, i, &header);
-	TEST_ASSERT(desc, "The vCPU has no binary stat \"%s\"", name);
-	read_stat_data(fd, &header, desc, &value, 1);
+	TEST_ASSERT(desc, "No binary stat \"%s\"", name);
+	read_stat_data(stats_fd, &header, desc, &value, 1);
 	free(descs);
+	return value;
+}
+
+/*
+ * The vCPU's binary stat @name, e.g. "exits": every VM exit, handled in KVM
+ * or not.  KVM_GET_STATS_FD waits for a KVM_RUN in progress: to read the
+ * stats of a running vCPU, open its stats file before and use memattr_stat().
+ */
+static inline uint64_t memattr_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	int fd = __vcpu_ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	uint64_t value;
+
+	TEST_ASSERT(fd >= 0, KVM_IOCTL_ERROR(KVM_GET_STATS_FD, fd));
+	value = memattr_stat(fd, name);
 	close(fd);
 	return value;
 }
