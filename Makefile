@@ -9,7 +9,7 @@ TESTBED := tools/testbed
 CPU ?= amd
 
 .PHONY: all deps kernel module selftests vmm qemu initramfs unit check run \
-	bench clean kernel-debug module-debug initramfs-debug bochs
+	bench fuzz clean kernel-debug module-debug initramfs-debug bochs
 
 # Bochs is built only for what runs on it: check unless EMUS leaves it out,
 # and run and bench with CPU=intel.
@@ -70,6 +70,12 @@ check: initramfs initramfs-debug $(CHECK_BOCHS)
 # CPU=amd boots QEMU (SVM + NPT), CPU=intel boots Bochs (VMX + EPT).
 run: initramfs $(CPU_BOCHS)
 	@$(TESTBED)/run-vm.sh $(if $(filter intel,$(CPU)),bochs,qemu) run build/run-$(CPU).log
+
+# The uAPI fuzzer for longer than make check runs it: FUZZ_SECONDS (default
+# 300) on each MMU, FUZZ_SEED=0x... to replay a failure (CPU= as for run).
+fuzz: initramfs $(CPU_BOCHS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) $(TESTBED)/run-vm.sh \
+		$(if $(filter intel,$(CPU)),bochs,qemu) fuzz build/fuzz-$(CPU).log
 
 # Benchmarks against upstream KVM, in one boot; prints tables (CPU= as for run)
 # and draws their curves in build/bench-$(CPU).svg.  BENCH_CLOCK=wall measures

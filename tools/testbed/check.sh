@@ -99,6 +99,19 @@ docs_check() {
 	fi
 }
 
+# collect_figures LOG: the "figure: " lines that tests print (their counts:
+# calls, faults injected, seconds of stress...), each with the name of the
+# test that printed it, from the TAP line that follows it.
+collect_figures() {
+	awk '/^#\| figure: / { sub(/^#\| figure: /, ""); held[n++] = $0; next }
+	     /^(ok|not ok) / {
+		name = $0; sub(/^(ok|not ok) [0-9]+ - /, "", name)
+		sub(/ \([^()]*\)$/, "", name)
+		for (i = 0; i < n; i++) print held[i] "  <- " name
+		n = 0
+	     }' "$1" >> "$RESULTS/figures.txt"
+}
+
 # vm_suite EMULATOR [debug]: the VM suite, or with "debug" the debug
 # kernel's suite, on one emulator.
 vm_suite() {
@@ -124,6 +137,7 @@ vm_suite() {
 		"# "*)		echo "$line" ;;
 		esac
 	done < <(grep -E '^(ok|not ok|# )' "$log")
+	collect_figures "$log"
 
 	if [ $finished -ne 0 ]; then
 		tail -n 30 "$log" | sed 's/^/# /'
@@ -137,6 +151,7 @@ vm_suite() {
 }
 
 mkdir -p "$RESULTS"
+: > "$RESULTS/figures.txt"
 echo "TAP version 13"
 step "host unit tests" host_unit_tests
 step "rust-vmm crate, host tests" rust_vmm_host_tests
@@ -148,6 +163,10 @@ done
 # times, which Bochs' budget does not allow (README.md, "The test suite").
 if [ "$DEBUG_KERNEL" = 1 ]; then
 	step "VM suite on the debug kernel (qemu)" vm_suite qemu debug
+fi
+if [ -s "$RESULTS/figures.txt" ]; then
+	echo "# Figures (also in $RESULTS/figures.txt):"
+	sed 's/^/#   /' "$RESULTS/figures.txt"
 fi
 echo "1..$((PASSED + FAILED))"
 echo "$PASSED passed, $FAILED failed"

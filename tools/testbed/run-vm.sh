@@ -3,11 +3,12 @@
 # Boot the test kernel and initramfs on an emulated CPU and wait for the guest
 # to finish, within a wall-clock limit.
 #
-# usage: run-vm.sh qemu|bochs check|run|bench|debug LOG
+# usage: run-vm.sh qemu|bochs check|run|bench|debug|fuzz LOG
 #   qemu   QEMU TCG, -cpu max: AMD SVM with nested paging
 #   bochs  Bochs 3.0 (build-bochs.sh), tigerlake: Intel VMX with EPT,
 #          execute-only EPT and SPP
 #   debug  the project's selftests on the debug kernel (KERNEL_FLAVOR=debug)
+#   fuzz   the uAPI fuzzer, FUZZ_SECONDS on each MMU, FUZZ_SEED to replay
 # The guest's serial console goes to LOG (and to stdout with 'run' and
 # 'bench').
 # BENCH_CLOCK=instructions|wall: what 'bench' measures on QEMU (default
@@ -31,9 +32,13 @@ esac
 BOCHS_STALL=${BOCHS_STALL:-300}
 # The test suites write to the log only; run and bench show the guest too.
 SHOW_OUTPUT=
-case $MODE in run|bench) SHOW_OUTPUT=1 ;; esac
-CMDLINE="console=ttyS0 panic=-1 oops=panic loglevel=4 memattr.mode=$MODE memattr.emu=$EMU"
+case $MODE in run|bench|fuzz) SHOW_OUTPUT=1 ;; esac
+# log_buf_len: room for the allocation-failure reports that fault injection
+# provokes, so that none pushes an earlier message out before it is checked.
+CMDLINE="console=ttyS0 panic=-1 oops=panic loglevel=4 log_buf_len=4M memattr.mode=$MODE memattr.emu=$EMU"
 [ -n "${ONLY:-}" ] && CMDLINE+=" memattr.only=$ONLY"
+[ -n "${FUZZ_SECONDS:-}" ] && CMDLINE+=" memattr.fuzz_seconds=$FUZZ_SECONDS"
+[ -n "${FUZZ_SEED:-}" ] && CMDLINE+=" memattr.fuzz_seed=$FUZZ_SEED"
 
 # bench: QEMU's options for BENCH_CLOCK, passed to the guest's benchmark.
 QEMU_CLOCK=()
