@@ -8,10 +8,8 @@
  * and changes nothing: the SMI stays pending (resp. the vCPU stays in SMM at
  * the RSM), and KVM_RUN delivers it (resp. retries the RSM) once allowed.
  *
- * The SMM setup is upstream smm_test.c's: SMRAM is a memslot of SMM's own
- * address space at SMRAM_GPA, SMBASE is moved there, and the host injects
- * the SMI with KVM_SET_VCPU_EVENTS.  Nothing here depends on the CPU vendor
- * or on the MMU.
+ * The SMM setup is kvm_memattr_smm.h's.  Nothing here depends on the CPU
+ * vendor or on the MMU.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,37 +20,10 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "kvm_memattr_smm.h"
 #include "kvm_memattr_util.h"
 
-#define SMRAM_GPA		0x1000000ull
-#define SMRAM_SIZE		0x10000
-#define SMRAM_PAGES		(SMRAM_SIZE / PAGE_SIZE)
-/* Slot 1 of address space 1, the one KVM uses while the vCPU is in SMM. */
-#define SMRAM_MEMSLOT		((1 << 16) | 1)
-
-/* SMBASE = SMRAM_GPA: the handler runs at SMBASE + 0x8000 (CS base SMBASE). */
-#define HANDLER_OFFSET		0x8000
-/* The state-save area, SMBASE + 0xfe00..0xffff, and its page. */
-#define SAVE_AREA_OFFSET	0xfe00
-#define SAVE_PAGE_OFFSET	0xf000
-#define SAVE_GPA		(SMRAM_GPA + SAVE_PAGE_OFFSET)
-/* The SMBASE field of the (64-bit) state-save map. */
-#define SAVED_SMBASE_OFFSET	0xff00
-
-#define SYNC_PORT		0xe
-#define SMRAM_STAGE		0xfe
 #define FILL_BYTE		0x5a
-
-/*
- * The SMI handler, entered in a real-mode-like state with CS base SMBASE:
- * it reports to the host with an IN from SYNC_PORT, then returns.
- */
-static const uint8_t smi_handler[] = {
-	0xb0, SMRAM_STAGE,	/* mov $SMRAM_STAGE, %al */
-	0xe4, SYNC_PORT,	/* in $SYNC_PORT, %al */
-	0x0f, 0xaa,		/* rsm */
-};
-#define RSM_OFFSET		4
 
 /* Reports one stage after the other: an SMI must not break the count. */
 static void guest_code(void)
@@ -69,30 +40,15 @@ static struct kvm_vcpu *vcpu;
 static uint64_t stage;
 static struct kvm_sregs sregs_at_stage;
 
-static uint8_t *smram_hva(uint64_t offset)
-{
-	return (uint8_t *)addr_gpa2hva(vm, SMRAM_GPA) + offset;
-}
-
 static bool save_page_filled(void)
 {
-	const uint8_t *p = smram_hva(SAVE_PAGE_OFFSET);
+	const uint8_t *p = smram_hva(vm, SMM_SAVE_PAGE_OFFSET);
 	int i;
 
 	for (i = 0; i < PAGE_SIZE; i++)
 		if (p[i] != FILL_BYTE)
 			return false;
 	return true;
-}
-
-static void assert_smm_events(uint8_t pending, uint8_t smm, const char *what)
-{
-	struct kvm_vcpu_events events;
-
-	vcpu_events_get(vcpu, &events);
-	TEST_ASSERT(events.smi.pending == pending && events.smi.smm == smm,
-		    "%s: SMI pending %u, in SMM %u; expected pending %u, in SMM %u",
-		    what, events.smi.pending, events.smi.smm, pending, smm);
 }
 
 /*
@@ -126,76 +82,29 @@ static void assert_sregs_unchanged(const char *what)
 static void run_to_next_sync(const char *what)
 {
 	memattr_run_to_sync(vcpu, ++stage, what);
-	assert_smm_events(0, 0, what);
+	assert_smm_events(vcpu, 0, 0, what);
 	assert_sregs_unchanged(what);
 }
 
 static void create_vm(void)
 {
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMRAM_GPA,
-				    SMRAM_MEMSLOT, SMRAM_PAGES, 0);
-	TEST_ASSERT(vm_phy_pages_alloc(vm, SMRAM_PAGES, SMRAM_GPA, SMRAM_MEMSLOT) ==
-		    SMRAM_GPA, "Could not allocate SMRAM's guest physical addresses");
-	memset(smram_hva(0), 0, SMRAM_SIZE);
-	memcpy(smram_hva(HANDLER_OFFSET), smi_handler, sizeof(smi_handler));
-	vcpu_set_msr(vcpu, MSR_IA32_SMBASE, SMRAM_GPA);
+	smram_add(vm, vcpu);
 
 	stage = 0;
 	memattr_run_to_sync(vcpu, stage, "start");
 	vcpu_sregs_get(vcpu, &sregs_at_stage);
-	assert_smm_events(0, 0, "start");
+	assert_smm_events(vcpu, 0, 0, "start");
 }
 
 /*
  * The guest is at a GUEST_SYNC: fill the state-save page, so that the
- * state save shows, and make an SMI pending, as smm_test.c's inject_smi().
+ * state save shows, and make an SMI pending.
  */
 static void inject_smi(void)
 {
-	struct kvm_vcpu_events events;
-
-	memset(smram_hva(SAVE_PAGE_OFFSET), FILL_BYTE, PAGE_SIZE);
-	vcpu_events_get(vcpu, &events);
-	events.smi.pending = 1;
-	events.flags |= KVM_VCPUEVENT_VALID_SMM;
-	vcpu_events_set(vcpu, &events);
-}
-
-/*
- * KVM_RUN delivers the SMI: KVM writes the state-save area and the handler
- * reports to the host from SMM, with CS based at SMBASE.
- */
-static void run_to_handler(const char *what)
-{
-	struct kvm_run *run = vcpu->run;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	uint32_t saved_smbase;
-	int r;
-
-	r = _vcpu_run(vcpu);
-	TEST_ASSERT(!r,
-		    "%s: KVM_RUN failed (errno %d) on the way to the SMI handler: exit reason %s, memory fault at 0x%llx, flags 0x%llx",
-		    what, errno, exit_reason_str(run->exit_reason),
-		    run->memory_fault.gpa, run->memory_fault.flags);
-	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO && run->io.port == SYNC_PORT &&
-		    run->io.direction == KVM_EXIT_IO_IN,
-		    "%s: expected the SMI handler's IN from port 0x%x, got exit %s (port 0x%x)",
-		    what, SYNC_PORT, exit_reason_str(run->exit_reason),
-		    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0);
-	vcpu_regs_get(vcpu, &regs);
-	vcpu_sregs_get(vcpu, &sregs);
-	TEST_ASSERT((regs.rax & 0xff) == SMRAM_STAGE && sregs.cs.base == SMRAM_GPA,
-		    "%s: IN from port 0x%x with AL 0x%llx, CS base 0x%llx: not the SMI handler",
-		    what, SYNC_PORT, regs.rax & 0xff, sregs.cs.base);
-	assert_smm_events(0, 1, what);
-
-	memcpy(&saved_smbase, smram_hva(SAVED_SMBASE_OFFSET), sizeof(saved_smbase));
-	TEST_ASSERT(saved_smbase == SMRAM_GPA,
-		    "%s: SMI entry saved SMBASE 0x%x in the state-save area, expected 0x%llx",
-		    what, saved_smbase, SMRAM_GPA);
+	memset(smram_hva(vm, SMM_SAVE_PAGE_OFFSET), FILL_BYTE, PAGE_SIZE);
+	smi_inject(vcpu);
 }
 
 /*
@@ -209,7 +118,7 @@ static bool test_control(void)
 	create_vm();
 	for (i = 0; i < 2; i++) {
 		inject_smi();
-		run_to_handler("SMI with no attributes");
+		smm_run_to_handler(vcpu, "SMI with no attributes");
 		run_to_next_sync("RSM with no attributes");
 	}
 	kvm_vm_free(vm);
@@ -233,25 +142,25 @@ static bool test_smi_entry(void)
 	int i, r;
 
 	create_vm();
-	memattr_set(vm, SAVE_GPA, PAGE_SIZE, NW);
+	memattr_set(vm, SMM_SAVE_GPA, PAGE_SIZE, NW);
 	inject_smi();
 	for (i = 0; i < 2; i++) {
 		r = _vcpu_run(vcpu);
-		assert_memory_fault(vcpu, r, SAVE_GPA, PAGE_SIZE,
+		assert_memory_fault(vcpu, r, SMM_SAVE_GPA, PAGE_SIZE,
 				    KVM_MEMORY_EXIT_FLAG_WRITE, what);
-		assert_smm_events(1, 0, what);
+		assert_smm_events(vcpu, 1, 0, what);
 		assert_sregs_unchanged(what);
 		TEST_ASSERT(save_page_filled(),
 			    "%s: the state-save page changed although its write was denied",
 			    what);
 	}
 
-	memattr_set(vm, SAVE_GPA, PAGE_SIZE, 0);
-	run_to_handler("SMI entry once the state-save page is writable");
+	memattr_set(vm, SMM_SAVE_GPA, PAGE_SIZE, 0);
+	smm_run_to_handler(vcpu, "SMI entry once the state-save page is writable");
 	run_to_next_sync("RSM after the SMI delivered late");
 	kvm_vm_free(vm);
 	pr_info("SMI entry: a NO_WRITE state-save page exits WRITE at 0x%llx with the SMI kept pending, and the SMI is delivered once writable\n",
-		SAVE_GPA);
+		SMM_SAVE_GPA);
 	return true;
 }
 
@@ -269,37 +178,28 @@ static bool test_rsm(void)
 {
 	const char *what = "RSM from a no-access state-save page";
 	uint8_t before[PAGE_SIZE];
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
 	int i, r;
 
 	create_vm();
 	inject_smi();
-	run_to_handler("SMI before the protected RSM");
+	smm_run_to_handler(vcpu, "SMI before the protected RSM");
 
-	memattr_set(vm, SAVE_GPA, PAGE_SIZE, NR | NW | NX);
-	memcpy(before, smram_hva(SAVE_PAGE_OFFSET), PAGE_SIZE);
+	memattr_set(vm, SMM_SAVE_GPA, PAGE_SIZE, NR | NW | NX);
+	memcpy(before, smram_hva(vm, SMM_SAVE_PAGE_OFFSET), PAGE_SIZE);
 	for (i = 0; i < 2; i++) {
 		r = _vcpu_run(vcpu);
-		assert_memory_fault(vcpu, r, SAVE_GPA, PAGE_SIZE,
+		assert_memory_fault(vcpu, r, SMM_SAVE_GPA, PAGE_SIZE,
 				    KVM_MEMORY_EXIT_FLAG_READ, what);
-		assert_smm_events(0, 1, what);
-		vcpu_regs_get(vcpu, &regs);
-		vcpu_sregs_get(vcpu, &sregs);
-		TEST_ASSERT(regs.rip == HANDLER_OFFSET + RSM_OFFSET &&
-			    sregs.cs.base == SMRAM_GPA,
-			    "%s: the vCPU should be at the handler's RSM (RIP 0x%x, CS base 0x%llx), is at RIP 0x%llx, CS base 0x%llx",
-			    what, HANDLER_OFFSET + RSM_OFFSET, SMRAM_GPA,
-			    regs.rip, sregs.cs.base);
-		TEST_ASSERT(!memcmp(before, smram_hva(SAVE_PAGE_OFFSET), PAGE_SIZE),
+		assert_at_rsm(vcpu, what);
+		TEST_ASSERT(!memcmp(before, smram_hva(vm, SMM_SAVE_PAGE_OFFSET), PAGE_SIZE),
 			    "%s: the state-save page changed", what);
 	}
 
-	memattr_set(vm, SAVE_GPA, PAGE_SIZE, 0);
+	memattr_set(vm, SMM_SAVE_GPA, PAGE_SIZE, 0);
 	run_to_next_sync("RSM once the state-save page is readable");
 	kvm_vm_free(vm);
 	pr_info("RSM: a no-access state-save page exits READ at 0x%llx with the vCPU kept in SMM at the RSM, and RSM completes once readable\n",
-		SAVE_GPA);
+		SMM_SAVE_GPA);
 	return true;
 }
 
@@ -317,7 +217,7 @@ int main(int argc, char *argv[])
 	pr_info("MMU: %s; SMBASE 0x%llx, state-save page 0x%llx, handler at 0x%llx\n",
 		!kvm_is_tdp_enabled() ? "shadow paging" :
 		get_kvm_param_bool("tdp_mmu") ? "TDP MMU" : "legacy MMU",
-		SMRAM_GPA, SAVE_GPA, SMRAM_GPA + HANDLER_OFFSET);
+		SMRAM_GPA, SMM_SAVE_GPA, SMRAM_GPA + SMM_HANDLER_OFFSET);
 
 	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
