@@ -37,9 +37,8 @@
 
 #include "kvm_util.h"
 #include "processor.h"
-#include "svm_util.h"
 #include "test_util.h"
-#include "vmx.h"
+#include "kvm_memattr_nested.h"
 #include "kvm_memattr_util.h"
 
 /* Bytes of the VM entry instructions, where RIP must be at the exit. */
@@ -161,50 +160,35 @@ static void l2_guest_code(void)
 }
 
 /*
- * SVM: L1 intercepts MSRs through its MSR permission map (the lib's setup
- * does not), reports the page that the VMM protects (a page of the map, or
- * VMCB12), and runs L2.  The lib's setup does not intercept I/O.
+ * SVM: L1 reports the page that the VMM protects (a page of the MSR
+ * permission map, or VMCB12) and runs L2.
  */
 static void l1_svm(struct svm_test_data *svm)
 {
-	struct vmcb *vmcb = svm->vmcb;
 	uint64_t gpa;
 
-	/* As if called: the stack is 16-byte aligned before the call. */
-	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
-	vmcb->control.intercept |= BIT_ULL(INTERCEPT_MSR_PROT);
-
-	gpa = vmcb->control.msrpm_base_pa;
+	memattr_l1_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+	gpa = svm->vmcb->control.msrpm_base_pa;
 	if (test_case == SVM_MSRPM_HIGH)
 		gpa += PAGE_SIZE;
 	else if (test_case == SVM_VMCB12_L2)
 		gpa = svm->vmcb_gpa;
 	GUEST_SYNC(gpa);
 
-	run_guest(vmcb, svm->vmcb_gpa);
-	__GUEST_ASSERT(vmcb->control.exit_code == SVM_EXIT_VMMCALL,
-		       "L2 exited to L1 with code 0x%x, info 0x%lx 0x%lx",
-		       vmcb->control.exit_code, vmcb->control.exit_info_1,
-		       vmcb->control.exit_info_2);
+	memattr_l1_svm_run(svm);
 }
 
 /*
- * VMX: L1 uses an MSR bitmap (the lib's setup names it but does not enable
- * it), names the page of the case in its VMCS12, reports its gpa read back
- * from the VMCS12, and runs L2.
+ * VMX: L1 names the page of the case in its VMCS12, reports its gpa read
+ * back from the VMCS12, and runs L2.
  */
 static void l1_vmx(struct vmx_pages *vmx)
 {
 	struct vmx_msr_entry *entry = (void *)test_gva;
-	uint64_t ctl, gpa = 0, reason;
+	uint64_t ctl, gpa = 0;
 
-	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
-	GUEST_ASSERT(load_vmcs(vmx));
-	prepare_vmcs(vmx, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
-
-	/* The lib's bitmap is all clear: L2's MSR accesses do not exit to L1. */
-	ctl = vmreadz(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_USE_MSR_BITMAPS;
-	GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL, ctl));
+	ctl = memattr_l1_vmx_setup(vmx, l2_guest_code,
+				   &l2_stack[L2_STACK_SIZE - 1]);
 
 	switch (test_case) {
 	case VMX_MSR_BITMAP:
@@ -233,11 +217,7 @@ static void l1_vmx(struct vmx_pages *vmx)
 	}
 	GUEST_SYNC(gpa);
 
-	GUEST_ASSERT(!vmlaunch());
-	reason = vmreadz(VM_EXIT_REASON);
-	__GUEST_ASSERT((reason & 0xffff) == EXIT_REASON_VMCALL,
-		       "L2 exited to L1 with reason 0x%lx, qualification 0x%lx",
-		       reason, vmreadz(EXIT_QUALIFICATION));
+	memattr_l1_vmx_run();
 
 	switch (test_case) {
 	case VMX_VAPIC_NO_WRITE:

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Memory attributes against the L1 pages that KVM reads and writes when an
- * SMI interrupts L2 and RSM returns to it.  The test VM (L1) is a hypervisor
- * running L2 without nested paging; the host injects an SMI while L2 runs,
- * the SMI handler (kvm_memattr_smm.h) reports from SMM and returns to L2
- * with RSM.
+ * SMI interrupts L2 and RSM returns to it.  The test VM (L1) is the
+ * hypervisor of kvm_memattr_nested.h, with the MSR bitmap or permission map
+ * enabled; the host injects an SMI while L2 runs, the SMI handler
+ * (kvm_memattr_smm.h) reports from SMM and returns to L2 with RSM.
  *
  * On SVM, SMI entry ends L2 with a #VMEXIT (VMCB12) and saves L1's state to
  * L1's host-save area (MSR_VM_HSAVE_PA + 0x400, svm_enter_smm()); RSM reads
@@ -30,18 +30,17 @@
 
 #include "kvm_util.h"
 #include "processor.h"
-#include "svm_util.h"
 #include "test_util.h"
-#include "vmx.h"
+#include "kvm_memattr_nested.h"
 #include "kvm_memattr_smm.h"
 #include "kvm_memattr_util.h"
 
 /* L2 reports L2_SYNC, then L2_SYNC + 1; L1 reports nothing. */
 #define L2_SYNC		1000
-#define L2_STACK_SIZE	64
+#define L2_STACK_SIZE	256
 
 static bool is_vmx;
-static unsigned long l2_stack[L2_STACK_SIZE];
+static unsigned long l2_stack[L2_STACK_SIZE] __aligned(16);
 
 static void l2_guest_code(void)
 {
@@ -53,44 +52,15 @@ static void l2_guest_code(void)
 		vmmcall();
 }
 
-/* The lib's setup intercepts neither I/O nor MSRs; L1 intercepts MSRs. */
-static void l1_svm(struct svm_test_data *svm)
-{
-	struct vmcb *vmcb = svm->vmcb;
-
-	/* As if called: the stack is 16-byte aligned before the call. */
-	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
-	vmcb->control.intercept |= BIT_ULL(INTERCEPT_MSR_PROT);
-	run_guest(vmcb, svm->vmcb_gpa);
-	__GUEST_ASSERT(vmcb->control.exit_code == SVM_EXIT_VMMCALL,
-		       "L2 exited to L1 with code 0x%x, info 0x%lx 0x%lx",
-		       vmcb->control.exit_code, vmcb->control.exit_info_1,
-		       vmcb->control.exit_info_2);
-}
-
-/* L1 uses the MSR bitmap that the lib's setup names but does not enable. */
-static void l1_vmx(struct vmx_pages *vmx)
-{
-	uint64_t ctl, reason;
-
-	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
-	GUEST_ASSERT(load_vmcs(vmx));
-	prepare_vmcs(vmx, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
-	ctl = vmreadz(CPU_BASED_VM_EXEC_CONTROL) | CPU_BASED_USE_MSR_BITMAPS;
-	GUEST_ASSERT(!vmwrite(CPU_BASED_VM_EXEC_CONTROL, ctl));
-	GUEST_ASSERT(!vmlaunch());
-	reason = vmreadz(VM_EXIT_REASON);
-	__GUEST_ASSERT((reason & 0xffff) == EXIT_REASON_VMCALL,
-		       "L2 exited to L1 with reason 0x%lx, qualification 0x%lx",
-		       reason, vmreadz(EXIT_QUALIFICATION));
-}
-
 static void l1_guest_code(void *data)
 {
-	if (is_vmx)
-		l1_vmx(data);
-	else
-		l1_svm(data);
+	if (is_vmx) {
+		memattr_l1_vmx_setup(data, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+		memattr_l1_vmx_run();
+	} else {
+		memattr_l1_svm_setup(data, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
+		memattr_l1_svm_run(data);
+	}
 	GUEST_DONE();
 }
 
