@@ -93,8 +93,20 @@ make_bochs_disk() {
 	mcopy -i "$img@@1M" "$dir/syslinux.cfg" ::syslinux.cfg
 }
 
+# note_wall_times SERIAL: append the TAP lines that came since the last call
+# to $LOG.wall, each after the wall-clock seconds since $start (Bochs' guest
+# clock says little of where a run's time goes).
+note_wall_times() {
+	local lines
+	lines=$(grep -cE '^(ok|not ok) ' "$1" || true)
+	[ "$lines" -gt "$wall_lines" ] || return 0
+	grep -E '^(ok|not ok) ' "$1" | tail -n +$((wall_lines + 1)) |
+		sed "s/^/$(( $(date +%s) - start )) s: /" >> "$LOG.wall"
+	wall_lines=$lines
+}
+
 run_bochs() {
-	local dir=$OUT_DIR/bochs bochs serial pid start tail_pid=
+	local dir=$OUT_DIR/bochs bochs serial pid start tail_pid= wall_lines=0
 	bochs=$(bochs_bin)
 	[ -x "$bochs" ] || die "Bochs 3.0 is not built (key $(bochs_key)): run make bochs"
 	mkdir -p "$dir"
@@ -126,7 +138,9 @@ run_bochs() {
 
 	start=$(date +%s)
 	rm -f "$dir/stalled"
+	: > "$LOG.wall"
 	while kill -0 "$pid" 2> /dev/null; do
+		note_wall_times "$serial"
 		if grep -q -e "^$END_MARKER" -e 'Kernel panic' "$serial"; then
 			sleep 3
 			break

@@ -188,7 +188,7 @@ run_suite() {
 	suite_header
 	tap_check "load KVM" load_kvm
 	tap_check "insmod $MODULE" modprobe $MODULE
-	run_pass "[module]" "with-module module-once both vmm"
+	run_pass "[module]" "with-module module-once module-only both vmm"
 	other_mmu_passes module
 
 	tap_check "rmmod $MODULE" rmmod $MODULE
