@@ -573,10 +573,7 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	/* Only VMs bound to kvm_memattr have the sub-page capability. */
-	vm = vm_create_barebones();
-	modes = subpage_modes(vm);
-	kvm_vm_free(vm);
+	modes = subpage_modes_of_new_vm();
 	TEST_REQUIRE(modes & SW);
 	memattr_assert_no_vm("Before the test (is another VM bound to kvm_memattr alive?)");
 	setup_fault_injection();

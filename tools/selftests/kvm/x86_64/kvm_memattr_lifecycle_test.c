@@ -187,7 +187,6 @@ static void help(const char *name)
 int main(int argc, char *argv[])
 {
 	int iterations = DEFAULT_ITERATIONS, with_vcpu = 0, i, opt;
-	struct kvm_vm *vm;
 
 	while ((opt = getopt(argc, argv, "n:h")) != -1) {
 		switch (opt) {
@@ -200,10 +199,7 @@ int main(int argc, char *argv[])
 		}
 	}
 
-	/* Only VMs bound to kvm_memattr have the sub-page capability. */
-	vm = vm_create_barebones();
-	modes = subpage_modes(vm);
-	kvm_vm_free(vm);
+	modes = subpage_modes_of_new_vm();
 	TEST_REQUIRE(modes & KVM_SUBPAGE_WP_SOFTWARE);
 	memattr_assert_no_vm("Before the first VM (is another VM bound to kvm_memattr alive?)");
 

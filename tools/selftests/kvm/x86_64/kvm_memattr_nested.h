@@ -14,6 +14,18 @@
 #include "svm_util.h"
 #include "vmx.h"
 
+/* Whether L1 is a VMX hypervisor, else SVM; the test needs one of them. */
+static inline bool memattr_l1_is_vmx(void)
+{
+	bool vmx;
+
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM) || kvm_cpu_has(X86_FEATURE_VMX));
+	vmx = kvm_cpu_has(X86_FEATURE_VMX);
+	TEST_ASSERT(vmx != kvm_cpu_has(X86_FEATURE_SVM),
+		    "Exactly one of VMX and SVM should be offered to guests");
+	return vmx;
+}
+
 /* @l2_rsp: as if called, the stack is 16-byte aligned before the call. */
 static inline void memattr_l1_svm_setup(struct svm_test_data *svm,
 					void *l2_code, void *l2_rsp)

@@ -562,10 +562,7 @@ int main(int argc, char *argv[])
 	};
 	uint64_t supported;
 
-	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM) || kvm_cpu_has(X86_FEATURE_VMX));
-	is_vmx = kvm_cpu_has(X86_FEATURE_VMX);
-	TEST_ASSERT(is_vmx != kvm_cpu_has(X86_FEATURE_SVM),
-		    "Exactly one of VMX and SVM should be offered to guests");
+	is_vmx = memattr_l1_is_vmx();
 
 	supported = memattr_supported_by_default_vm();
 	TEST_ASSERT(supported & NW && supported & NX,

@@ -262,10 +262,7 @@ int main(int argc, char *argv[])
 	};
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_SMM));
-	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM) || kvm_cpu_has(X86_FEATURE_VMX));
-	is_vmx = kvm_cpu_has(X86_FEATURE_VMX);
-	TEST_ASSERT(is_vmx != kvm_cpu_has(X86_FEATURE_SVM),
-		    "Exactly one of VMX and SVM should be offered to guests");
+	is_vmx = memattr_l1_is_vmx();
 	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 
 	pr_info("%s, %s MMU, L1 runs L2 without nested paging; SMBASE 0x%llx\n",

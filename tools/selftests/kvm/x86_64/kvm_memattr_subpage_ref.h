@@ -36,13 +36,10 @@ static uint32_t modes;
 	for ((mode) = 1; (mode) & ALL_MODES; (mode) <<= 1)		\
 		if (!(modes & (mode))) {} else
 
-/* Sets @modes; only VMs bound to kvm_memattr have the capability. */
+/* Sets @modes. */
 static inline void require_subpage_modes(void)
 {
-	struct kvm_vm *vm = vm_create_barebones();
-
-	modes = subpage_modes(vm);
-	kvm_vm_free(vm);
+	modes = subpage_modes_of_new_vm();
 	TEST_REQUIRE(modes);
 }
 

@@ -35,6 +35,19 @@ static inline uint32_t subpage_modes(struct kvm_vm *vm)
 	return vm_check_cap(vm, KVM_CAP_SUBPAGE_WRITE_PROTECT);
 }
 
+/*
+ * The modes of a new VM, which is then freed: only VMs bound to kvm_memattr
+ * have any.
+ */
+static inline uint32_t subpage_modes_of_new_vm(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	uint32_t modes = subpage_modes(vm);
+
+	kvm_vm_free(vm);
+	return modes;
+}
+
 static inline int __subpage_enable(struct kvm_vm *vm, uint64_t mode)
 {
 	return __vm_enable_cap(vm, KVM_CAP_SUBPAGE_WRITE_PROTECT, mode);
