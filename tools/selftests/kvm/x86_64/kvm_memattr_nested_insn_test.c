@@ -25,6 +25,10 @@
  * - VMX VMPTRLD, handle_vmptrld(): reads the VMCS region.  Buggy kernel: the
  *   cached read refuses the no-access page and VMPTRLD fails as for a bad
  *   revision id (or, without the refusal, it reads the page).
+ * - VMX VMPTRLD of another VMCS, nested_release_vmcs12(): KVM writes the
+ *   current VMCS (its cached vmcs12) back to its region first.  Buggy
+ *   kernel: the write accessor refuses the NO_WRITE region silently and
+ *   VMPTRLD succeeds; L1's VMWRITEs to that VMCS are lost.
  * No exit on the buggy kernel: the test fails at the first KVM_RUN that must
  * exit.  L1 runs L2 without nested paging: none of this depends on it.
  */
@@ -49,6 +53,9 @@
 #define STAGE_L2_RAN	2
 #define STAGE_DONE	3
 
+/* What L1 VMWRITEs to the VMCS at TEST_GPA, to find in its write-back. */
+#define WRITE_BACK_MARK	0x5eed0000c0ffee00ull
+
 /* The instructions' first bytes, where RIP must be at the exit. */
 #define VMRUN_BYTES	"\x0f\x01\xd8"
 #define VMCLEAR_BYTES	"\x66\x0f\xc7"
@@ -69,7 +76,9 @@ static void l2_guest_code(void)
 
 /*
  * VMCLEAR, then VMPTRLD, of the VMCS region at TEST_GPA, while another VMCS
- * is current, each once the VMM has protected the region.
+ * is current, each once the VMM has protected the region; then, with the
+ * VMCS at TEST_GPA current and written to, VMPTRLD of the other one once the
+ * VMM has made TEST_GPA NO_WRITE.
  */
 static void l1_vmx(struct vmx_pages *vmx)
 {
@@ -82,6 +91,11 @@ static void l1_vmx(struct vmx_pages *vmx)
 	GUEST_SYNC(STAGE_INSN);
 	GUEST_ASSERT(!vmptrld(TEST_GPA));
 	GUEST_ASSERT(vmptrstz() == TEST_GPA);
+
+	GUEST_ASSERT(!vmwrite(GUEST_RIP, WRITE_BACK_MARK));
+	GUEST_SYNC(STAGE_INSN);
+	GUEST_ASSERT(!vmptrld(vmx->vmcs_gpa));
+	GUEST_ASSERT(vmptrstz() == vmx->vmcs_gpa);
 }
 
 /*
@@ -170,18 +184,48 @@ static void insn_exits(struct kvm_vcpu *vcpu, uint64_t attributes,
 		    what, regs.rip);
 }
 
-/* VMX: VMCLEAR of a NO_WRITE region, then VMPTRLD of a no-access one. */
+/* Whether the page at @hva holds the u64 @value at an aligned offset. */
+static bool page_has_u64(const void *hva, uint64_t value)
+{
+	const uint64_t *words = hva;
+	int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*words); i++)
+		if (words[i] == value)
+			return true;
+	return false;
+}
+
+/*
+ * VMX: VMCLEAR of a NO_WRITE region, then VMPTRLD of a no-access one, then
+ * VMPTRLD of another VMCS while the current one's region is NO_WRITE: KVM's
+ * write-back of the current VMCS exits WRITE for its region; once retried,
+ * the region holds what L1 wrote to that VMCS.
+ */
 static void test_vmx(struct kvm_vcpu *vcpu)
 {
 	const char *vmclear = "L1's VMCLEAR of a NO_WRITE VMCS region";
 	const char *vmptrld = "L1's VMPTRLD of a no-access VMCS region";
+	const char *write_back =
+		"L1's VMPTRLD of another VMCS, the current one's region NO_WRITE";
+	uint8_t *hva = addr_gpa2hva(vcpu->vm, TEST_GPA);
 
 	insn_exits(vcpu, NW, KVM_MEMORY_EXIT_FLAG_WRITE, VMCLEAR_BYTES, vmclear);
 	pr_info("%s: WRITE exit, retried\n", vmclear);
 	insn_exits(vcpu, NR | NW | NX, KVM_MEMORY_EXIT_FLAG_READ, VMPTRLD_BYTES,
 		   vmptrld);
 	pr_info("%s: READ exit, retried\n", vmptrld);
+
+	TEST_ASSERT(!page_has_u64(hva, WRITE_BACK_MARK),
+		    "%s: the VMCS region holds L1's VMWRITE before any write-back",
+		    write_back);
+	insn_exits(vcpu, NW, KVM_MEMORY_EXIT_FLAG_WRITE, VMPTRLD_BYTES,
+		   write_back);
 	memattr_run_to_sync(vcpu, STAGE_DONE, "L1 after VMCLEAR and VMPTRLD");
+	TEST_ASSERT(page_has_u64(hva, WRITE_BACK_MARK),
+		    "%s: the retried VMPTRLD should write the VMCS back, with L1's VMWRITE of 0x%llx",
+		    write_back, WRITE_BACK_MARK);
+	pr_info("%s: WRITE exit, retried, the VMCS written back\n", write_back);
 	pr_info("VMRUN sub-cases not applicable: VMRUN is SVM only\n");
 }
 
