@@ -2,9 +2,11 @@
 /*
  * Memory attributes against the accesses KVM's Hyper-V emulation makes to
  * guest memory for the guest: the write of the hypercall page when the guest
- * enables it (WRMSR HV_X64_MSR_HYPERCALL), and the reads of the input of
+ * enables it (WRMSR HV_X64_MSR_HYPERCALL), the reads of the input of
  * non-fast hypercalls that KVM handles itself (HvFlushVirtualAddressSpace,
- * HvSendSyntheticClusterIpi).  Like the CPU's own accesses, a denied access
+ * HvSendSyntheticClusterIpi), and the guest's registration of the pages KVM
+ * reads and writes on its own later (VP assist, reference TSC, SynIC message
+ * and event flags pages).  Like the CPU's own accesses, a denied access
  * ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and changes nothing,
  * and KVM_RUN retries the instruction once the VMM relaxes the attributes.
  * KVM's in-kernel hypercalls return only a status, never write an output
@@ -24,18 +26,26 @@
 
 #define TEST_GPA	0xc0000000ull
 #define TEST_SLOT	10
-#define TEST_NPAGES	3
+#define TEST_NPAGES	7
 
 /* The pages of TEST_SLOT, nothing else in each. */
 #define HYPERCALL_PAGE	0
 #define FLUSH_PAGE	1
 #define IPI_PAGE	2
+#define VP_ASSIST_PAGE	3
+#define TSC_PAGE	4
+#define SYNIC_MSG_PAGE	5
+#define SYNIC_EVT_PAGE	6
 
 #define FILL_BYTE	0x5a
 
 #ifndef HV_X64_MSR_HYPERCALL_ENABLE
 #define HV_X64_MSR_HYPERCALL_ENABLE	BIT_ULL(0)
 #endif
+/* The enable bits of the other page MSRs (TLFS), all bit 0. */
+#define HV_X64_MSR_TSC_REFERENCE_ENABLE	BIT_ULL(0)
+#define HV_SYNIC_SIMP_ENABLE		BIT_ULL(0)
+#define HV_SYNIC_SIEFP_ENABLE		BIT_ULL(0)
 
 /* A vector KVM accepts for a synthetic IPI (HV_IPI_LOW_VECTOR is 0x10). */
 #define IPI_VECTOR	0x40
@@ -55,6 +65,7 @@ struct hv_send_ipi {
 enum guest_op {
 	OP_ENABLE_HYPERCALL_PAGE,
 	OP_HYPERCALL,
+	OP_WRMSR,
 };
 
 /*
@@ -80,6 +91,12 @@ static void guest_run_op(uint64_t op, uint64_t arg, uint64_t val)
 		__GUEST_ASSERT(!vector && (status & 0xffff) == HV_STATUS_SUCCESS,
 			       "Hypercall 0x%lx with input at 0x%lx: vector %u, status 0x%lx, expected success",
 			       arg, val, vector, status);
+		break;
+	case OP_WRMSR:
+		vector = wrmsr_safe(arg, val);
+		__GUEST_ASSERT(!vector, "WRMSR(0x%lx, 0x%lx) took vector %u",
+			       arg, val, vector);
+		GUEST_ASSERT_EQ(rdmsr(arg), val);
 		break;
 	}
 }
@@ -202,18 +219,119 @@ static bool test_hypercall_input(void)
 	return true;
 }
 
+/*
+ * What KVM wrote to the page of @page_msr once its registration completed:
+ * the VP assist page's first u32 (apic_assist) cleared, the reference TSC
+ * page's sequence written (0 while KVM computes the parameters, or, with
+ * them, a new sequence: never the fill), the SynIC pages cleared whole.
+ */
+static void assert_registered_page(const uint8_t *hva, uint32_t msr,
+				   const char *what)
+{
+	uint32_t first = *(const uint32_t *)hva;
+	int i;
+
+	switch (msr) {
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		TEST_ASSERT(!first, "%s: apic_assist is 0x%x, KVM should clear it",
+			    what, first);
+		for (i = sizeof(first); i < PAGE_SIZE; i++)
+			TEST_ASSERT(hva[i] == FILL_BYTE,
+				    "%s: byte %d is 0x%x, expected the fill 0x%x",
+				    what, i, hva[i], FILL_BYTE);
+		break;
+	case HV_X64_MSR_REFERENCE_TSC:
+		TEST_ASSERT(first != FILL_BYTE * 0x01010101u,
+			    "%s: KVM never wrote the sequence (still the fill)",
+			    what);
+		break;
+	default:
+		for (i = 0; i < PAGE_SIZE; i++)
+			TEST_ASSERT(!hva[i], "%s: byte %d is 0x%x, KVM should clear the page",
+				    what, i, hva[i]);
+	}
+}
+
+/*
+ * Case 3: the pages KVM reads and writes on its own once the guest has
+ * registered them with WRMSR: the VP assist page (kvm_hv_set_msr() writes
+ * its first u32 at once, through its host address), the reference TSC page
+ * (kvm_hv_setup_tsc_page() at the next clock update) and the SynIC message
+ * and event flags pages (synic_set_msr() clears them, with KVM_CAP_HYPERV_SYNIC).
+ * Registering a NO_WRITE page exits WRITE for the page, which stays as it
+ * was; once writable, the WRMSR is retried and completes (the SynIC pages
+ * then exit KVM_EXIT_HYPERV, as always), and KVM has written the page.
+ * Buggy kernel: the VP assist page is written in the NO_WRITE page, the
+ * reference TSC page registration succeeds and its updates are refused
+ * later, the SynIC registrations take #GP; none exits.
+ */
+static bool test_registered_pages(void)
+{
+	static const struct {
+		const char *what;
+		uint32_t msr;
+		uint64_t enable;
+		int page;
+	} regs[] = {
+		{ "HV_X64_MSR_VP_ASSIST_PAGE at a NO_WRITE page",
+		  HV_X64_MSR_VP_ASSIST_PAGE, HV_X64_MSR_VP_ASSIST_PAGE_ENABLE,
+		  VP_ASSIST_PAGE },
+		{ "HV_X64_MSR_REFERENCE_TSC at a NO_WRITE page",
+		  HV_X64_MSR_REFERENCE_TSC, HV_X64_MSR_TSC_REFERENCE_ENABLE,
+		  TSC_PAGE },
+		{ "HV_X64_MSR_SIMP at a NO_WRITE page",
+		  HV_X64_MSR_SIMP, HV_SYNIC_SIMP_ENABLE, SYNIC_MSG_PAGE },
+		{ "HV_X64_MSR_SIEFP at a NO_WRITE page",
+		  HV_X64_MSR_SIEFP, HV_SYNIC_SIEFP_ENABLE, SYNIC_EVT_PAGE },
+	};
+	struct kvm_vcpu *vcpu;
+	struct kvm_run *run;
+	struct kvm_vm *vm;
+	uint8_t *hva;
+	int i;
+
+	vm = create_vm(&vcpu);
+	vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_SYNIC, 0);
+	run = vcpu->run;
+	for (i = 0; i < ARRAY_SIZE(regs); i++) {
+		hva = page_hva(vm, regs[i].page);
+		memattr_start_op(vm, OP_WRMSR, regs[i].msr,
+				 page_gpa(regs[i].page) | regs[i].enable);
+		memattr_run_denied(vcpu, page_gpa(regs[i].page), hva, NW,
+				   KVM_MEMORY_EXIT_FLAG_WRITE, regs[i].what);
+		if (regs[i].page == SYNIC_MSG_PAGE ||
+		    regs[i].page == SYNIC_EVT_PAGE) {
+			vcpu_run(vcpu);
+			TEST_ASSERT(run->exit_reason == KVM_EXIT_HYPERV &&
+				    run->hyperv.type == KVM_EXIT_HYPERV_SYNIC &&
+				    run->hyperv.u.synic.msr == regs[i].msr,
+				    "%s: the retried WRMSR should exit KVM_EXIT_HYPERV (SynIC) for MSR 0x%x, exit reason %s",
+				    regs[i].what, regs[i].msr,
+				    exit_reason_str(run->exit_reason));
+		}
+		memattr_finish_op(vcpu, regs[i].what);
+		assert_registered_page(hva, regs[i].msr, regs[i].what);
+		pr_info("%s: WRITE exit, nothing written; retried, KVM wrote the page\n",
+			regs[i].what);
+	}
+	kvm_vm_free(vm);
+	return true;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
 		{ "1. the hypercall page", test_hypercall_page },
 		{ "2. hypercall input", test_hypercall_input },
+		{ "3. pages KVM writes later", test_registered_pages },
 	};
 
 	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 	TEST_ASSERT(kvm_has_cap(KVM_CAP_SYS_HYPERV_CPUID) &&
 		    kvm_has_cap(KVM_CAP_HYPERV_TLBFLUSH) &&
-		    kvm_has_cap(KVM_CAP_HYPERV_SEND_IPI),
-		    "KVM should emulate Hyper-V (CONFIG_KVM_HYPERV) with TLB flush and IPI hypercalls");
+		    kvm_has_cap(KVM_CAP_HYPERV_SEND_IPI) &&
+		    kvm_has_cap(KVM_CAP_HYPERV_SYNIC),
+		    "KVM should emulate Hyper-V (CONFIG_KVM_HYPERV) with TLB flush and IPI hypercalls and SynIC");
 
 	memattr_run_cases(cases, ARRAY_SIZE(cases), argc, argv);
 	return 0;
