@@ -72,24 +72,7 @@ enum guest_op {
 /* The command of the host, written before each operation. */
 static uint64_t guest_op;
 static uint64_t guest_addr;
-/* For OP_RESYNC_*: where the guest sees the gPTE of guest_addr, and how to change it. */
-static uint64_t guest_pte;
-static uint64_t guest_pte_set;
-static uint64_t guest_pte_clear;
 static uint64_t guest_result;
-
-/*
- * Read @addr, so that KVM maps it from its restrictive gPTE, then change the
- * gPTE through its writable alias and flush the guest TLB entry of @addr.
- */
-static void guest_retarget_pte(uint64_t addr)
-{
-	volatile uint64_t *pte = (volatile uint64_t *)READ_ONCE(guest_pte);
-
-	READ_ONCE(*(volatile uint64_t *)addr);
-	*pte = (*pte | READ_ONCE(guest_pte_set)) & ~READ_ONCE(guest_pte_clear);
-	asm volatile("invlpg (%0)" :: "r"(addr) : "memory");
-}
 
 static void guest_code(void)
 {
@@ -112,12 +95,12 @@ static void guest_code(void)
 				     : "=a"(value) : "S"(addr) : "memory");
 			break;
 		case OP_RESYNC_WRITE:
-			guest_retarget_pte(addr);
+			memattr_guest_resync(addr);
 			WRITE_ONCE(*(volatile uint64_t *)(addr + DATA_OFFSET),
 				   WRITE_VALUE);
 			break;
 		case OP_RESYNC_CALL:
-			guest_retarget_pte(addr);
+			memattr_guest_resync(addr);
 			((void (*)(void))addr)();
 			break;
 		}
@@ -173,86 +156,43 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, bool emulated)
 	return vm;
 }
 
-static bool tdp_mmu_enabled(void)
-{
-	return kvm_is_tdp_enabled() && get_kvm_param_bool("tdp_mmu");
-}
-
-static const char *mmu_name(void)
-{
-	if (!kvm_is_tdp_enabled())
-		return "shadow paging";
-	return tdp_mmu_enabled() ? "TDP MMU" : "legacy MMU";
-}
-
-/* The gpa of the 4K page table that holds the PTE of @gva. */
-static uint64_t pte_table_gpa(struct kvm_vm *vm, uint64_t gva)
-{
-	return addr_hva2gpa(vm, vm_get_page_table_entry(vm, gva)) & ~(PAGE_SIZE - 1);
-}
-
 /*
  * FNAME(sync_spte) rebuilds the SPTE of an unsync guest page table from the
  * gPTE alone, without the provider's narrowing.
  *
  * V maps the protected page P through a gPTE that denies the access (R/W=0,
- * or NX=1), with A and D set: with D clear, the resync would keep the SPTE
- * read-only.  The guest reads V, so that KVM shadows the gPTE with a narrow
- * SPTE, then makes the gPTE allow the access through a writable alias of its
- * page table (a last-level table that the guest writes goes unsync instead
- * of being write-protected), and INVLPGs V: KVM resyncs V's SPTE through
- * sync_spte().  The access to V must then exit for P.  The buggy kernel
- * rebuilds the SPTE writable (executable) and the guest's write lands in P
- * (its call returns) with no exit.  Under TDP the guest's page tables are
- * the CPU's, and the access exits for P as any other.
- *
- * The alias lives in the next 2M region, so that its own PTE is in another
- * table: a write to a table that translates the write itself is emulated.
- * CR0.WP is set, so that R/W=0 binds the guest's supervisor writes.
+ * or NX=1), with A and D set (memattr_resync_map()).  The guest reads V, so
+ * that KVM shadows the gPTE with a narrow SPTE, then makes the gPTE allow
+ * the access through a writable alias of its page table, and INVLPGs V: KVM
+ * resyncs V's SPTE through sync_spte() (memattr_guest_resync()).  The
+ * access to V must then exit for P.  The buggy kernel rebuilds the SPTE
+ * writable (executable) and the guest's write lands in P (its call returns)
+ * with no exit.  Under TDP the guest's page tables are the CPU's, and the
+ * access exits for P as any other.
  */
 static void test_resync(bool exec)
 {
-	uint64_t alias_gva = RESYNC_GVA + PG_SIZE_2M, pt_gpa, attributes, flag;
 	const char *what = exec ? "call through an INVLPG-resynced SPTE of a NO_EXEC page" :
 				  "write through an INVLPG-resynced SPTE of a NO_WRITE page";
 	uint8_t *page, snapshot[PAGE_SIZE];
-	struct kvm_sregs sregs;
+	uint64_t attributes, flag;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	uint64_t *pte;
 
 	vm = create_vm(&vcpu, false);
-	vcpu_sregs_get(vcpu, &sregs);
-	sregs.cr0 |= X86_CR0_WP;
-	vcpu_sregs_set(vcpu, &sregs);
-
 	page = addr_gpa2hva(vm, TEST_GPA);
-	virt_pg_map(vm, RESYNC_GVA, TEST_GPA);
-	pte = vm_get_page_table_entry(vm, RESYNC_GVA);
-	pt_gpa = addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1);
-	virt_pg_map(vm, alias_gva, pt_gpa);
-	TEST_ASSERT(pte_table_gpa(vm, alias_gva) != pt_gpa,
-		    "The alias must not be translated by the table it aliases");
-
-	guest_pte = alias_gva + ((uint64_t)pte & (PAGE_SIZE - 1));
-	*pte |= PTE_ACCESSED_MASK | PTE_DIRTY_MASK;
 	if (exec) {
 		page[0] = RET_OPCODE;
-		*pte |= PTE_NX_MASK;
-		guest_pte_set = 0;
-		guest_pte_clear = PTE_NX_MASK;
+		pte = memattr_resync_map(vcpu, RESYNC_GVA, TEST_GPA, 0, PTE_NX_MASK);
 		attributes = NX;
 		flag = KVM_MEMORY_EXIT_FLAG_EXEC;
 	} else {
-		*pte &= ~PTE_WRITABLE_MASK;
-		guest_pte_set = PTE_WRITABLE_MASK;
-		guest_pte_clear = 0;
+		pte = memattr_resync_map(vcpu, RESYNC_GVA, TEST_GPA,
+					 PTE_WRITABLE_MASK, 0);
 		attributes = NW;
 		flag = KVM_MEMORY_EXIT_FLAG_WRITE;
 	}
-	sync_global_to_guest(vm, guest_pte);
-	sync_global_to_guest(vm, guest_pte_set);
-	sync_global_to_guest(vm, guest_pte_clear);
 	memattr_set(vm, TEST_GPA, PAGE_SIZE, attributes);
 	memcpy(snapshot, page, PAGE_SIZE);
 	memattr_run_to_sync(vcpu, 0, __func__);
@@ -272,7 +212,7 @@ static void test_resync(bool exec)
 		TEST_ASSERT_EQ(*(uint64_t *)(page + DATA_OFFSET), WRITE_VALUE);
 	kvm_vm_free(vm);
 	pr_info("INVLPG resync of a %s page (%s): ran\n",
-		exec ? "NO_EXEC" : "NO_WRITE", mmu_name());
+		exec ? "NO_EXEC" : "NO_WRITE", memattr_mmu_name());
 }
 
 static char nx_huge_pages_saved[16];
@@ -376,8 +316,8 @@ static void test_huge_page_split(bool clear_dirty_log)
 	complete_op(vcpu);
 	mapped_2m = vm_get_stat(vm, "pages_2m");
 	pr_info("Split by %s (%s): pages_2m %lu before the read, %lu after\n",
-		split, mmu_name(), pages_2m, mapped_2m);
-	if (tdp_mmu_enabled()) {
+		split, memattr_mmu_name(), pages_2m, mapped_2m);
+	if (memattr_tdp_mmu_enabled()) {
 		TEST_ASSERT(mapped_2m > pages_2m,
 			    "The NO_EXEC THP-backed region should be mapped with a 2M page");
 		TEST_ASSERT(get_kvm_param_bool("eager_page_split"),
@@ -387,14 +327,14 @@ static void test_huge_page_split(bool clear_dirty_log)
 	vm_mem_region_set_flags(vm, HUGE_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
 	if (clear_dirty_log) {
 		/* Initially all set: enabling dirty logging split nothing. */
-		if (tdp_mmu_enabled())
+		if (memattr_tdp_mmu_enabled())
 			TEST_ASSERT(vm_get_stat(vm, "pages_2m") == mapped_2m,
 				    "The 2M page should be left alone until KVM_CLEAR_DIRTY_LOG");
 		bitmap = BIT(CLEAR_PAGE);
 		kvm_vm_clear_dirty_log(vm, HUGE_SLOT, &bitmap, 0, 64);
 	}
 	pr_info("Split by %s (%s): pages_2m %lu after the split\n", split,
-		mmu_name(), vm_get_stat(vm, "pages_2m"));
+		memattr_mmu_name(), vm_get_stat(vm, "pages_2m"));
 
 	start_op(vm, OP_CALL, ret_gpa);
 	expect_exit(vcpu, ret_gpa, KVM_MEMORY_EXIT_FLAG_EXEC,
@@ -405,7 +345,7 @@ static void test_huge_page_split(bool clear_dirty_log)
 	complete_op(vcpu);
 	kvm_vm_free(vm);
 	pr_info("Split by %s of a NO_EXEC huge page (%s): ran%s\n", split,
-		mmu_name(), tdp_mmu_enabled() ? "" :
+		memattr_mmu_name(), memattr_tdp_mmu_enabled() ? "" :
 		", no split on this MMU: the fault path was checked");
 }
 
@@ -421,7 +361,7 @@ static struct kvm_vm *create_walk_vm(struct kvm_vcpu **vcpu, bool emulated,
 
 	*(uint64_t *)addr_gpa2hva(vm, TEST_GPA) = WALK_VALUE;
 	virt_pg_map(vm, WALK_GVA, TEST_GPA);
-	*table_gpa = pte_table_gpa(vm, WALK_GVA);
+	*table_gpa = memattr_pte_table_gpa(vm, WALK_GVA);
 	memattr_run_to_sync(*vcpu, 0, __func__);
 	return vm;
 }
@@ -467,13 +407,13 @@ static void test_walker_exec_only(void)
 		check_walk_exit(vcpu, table_gpa, XO, OP_FEP_READ,
 				"emulated read through an execute-only page table");
 		pr_info("Walk through an execute-only page table (%s): ran\n",
-			mmu_name());
+			memattr_mmu_name());
 	} else {
 		TEST_ASSERT(__memattr_set(vm, table_gpa, PAGE_SIZE, XO) == -1 &&
 			    errno == EINVAL,
 			    "Execute-only must be refused where NO_READ is not advertised");
 		pr_info("Walk through an execute-only page table (%s): not applicable, no execute-only EPT leaves\n",
-			mmu_name());
+			memattr_mmu_name());
 	}
 	kvm_vm_free(vm);
 }
@@ -501,7 +441,8 @@ static void test_walker_write_only(void)
 	check_walk_exit(vcpu, table_gpa, NR | NX, OP_FEP_READ,
 			"emulated read through a write-only page table");
 	kvm_vm_free(vm);
-	pr_info("Walk through a write-only page table (%s): ran%s\n", mmu_name(),
+	pr_info("Walk through a write-only page table (%s): ran%s\n",
+		memattr_mmu_name(),
 		kvm_is_tdp_enabled() ? "" : ", also for a native read");
 }
 
@@ -510,7 +451,7 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
 	TEST_REQUIRE(kvm_is_forced_emulation_enabled());
 
-	pr_info("MMU: %s\n", mmu_name());
+	pr_info("MMU: %s\n", memattr_mmu_name());
 
 	test_resync(false);
 	test_resync(true);

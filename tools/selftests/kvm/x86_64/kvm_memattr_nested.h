@@ -10,6 +10,7 @@
 #ifndef SELFTEST_KVM_MEMATTR_NESTED_H
 #define SELFTEST_KVM_MEMATTR_NESTED_H
 
+#include "kvm_util.h"
 #include "processor.h"
 #include "svm_util.h"
 #include "vmx.h"
@@ -69,6 +70,88 @@ static inline void memattr_l1_vmx_run(void)
 	__GUEST_ASSERT((reason & 0xffff) == EXIT_REASON_VMCALL,
 		       "L2 exited to L1 with reason 0x%lx, qualification 0x%lx",
 		       reason, vmreadz(EXIT_QUALIFICATION));
+}
+
+/* L1 runs L2 with its NPT rooted at @npt_cr3 (an L1 gpa), 0 for none. */
+static inline void memattr_l1_svm_enable_npt(struct svm_test_data *svm,
+					     uint64_t npt_cr3)
+{
+	if (!npt_cr3)
+		return;
+	svm->vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
+	svm->vmcb->control.nested_cr3 = npt_cr3;
+}
+
+/*
+ * Nested TDP tables that the host builds in L1's memory for L1 to run L2
+ * with: EPT (VMX) or NPT (SVM), four levels.  Entries of both formats: bits
+ * 2:0 of a table entry grant everything (EPT RWX, NPT P|RW|US), bit 1 is
+ * write in both.  Leaves grant everything too and have their accessed and
+ * dirty bits set.
+ */
+#define MEMATTR_TDP_TABLE_ALL	0x7ull
+#define MEMATTR_TDP_WRITABLE	BIT_ULL(1)
+#define MEMATTR_EPT_LEAF_ALL	(MEMATTR_TDP_TABLE_ALL | (6ull << 3) /* WB */ | \
+				 BIT_ULL(8) | BIT_ULL(9))
+#define MEMATTR_NPT_LEAF_ALL	(PTE_PRESENT_MASK | PTE_WRITABLE_MASK | \
+				 PTE_USER_MASK | PTE_ACCESSED_MASK | PTE_DIRTY_MASK)
+
+struct memattr_tdp {
+	uint64_t root_gpa;
+	uint64_t leaf_all;
+};
+
+/* The entry of L2 gpa @l2_gpa in the tables @tdp, created. */
+static inline uint64_t *memattr_tdp_entry(struct kvm_vm *vm,
+					  const struct memattr_tdp *tdp,
+					  uint64_t l2_gpa)
+{
+	uint64_t *table = addr_gpa2hva(vm, tdp->root_gpa), *entry;
+	int level;
+
+	for (level = 3; level > 0; level--) {
+		entry = &table[(l2_gpa >> (PAGE_SHIFT + 9 * level)) & 0x1ff];
+		if (!(*entry & MEMATTR_TDP_TABLE_ALL))
+			*entry = vm_alloc_page_table(vm) | MEMATTR_TDP_TABLE_ALL;
+		table = addr_gpa2hva(vm, PTE_GET_PA(*entry));
+	}
+	return &table[(l2_gpa >> PAGE_SHIFT) & 0x1ff];
+}
+
+/* Map [@l2_gpa, +@npages pages) to L1's [@l1_gpa, ...) in @tdp, RWX. */
+static inline void memattr_tdp_map(struct kvm_vm *vm,
+				   const struct memattr_tdp *tdp,
+				   uint64_t l2_gpa, uint64_t l1_gpa,
+				   uint64_t npages)
+{
+	for (; npages--; l2_gpa += PAGE_SIZE, l1_gpa += PAGE_SIZE)
+		*memattr_tdp_entry(vm, tdp, l2_gpa) = l1_gpa | tdp->leaf_all;
+}
+
+/*
+ * New nested TDP tables: L1's EPT, named in @vmx (VMX), or, with @vmx NULL,
+ * its NPT, whose root the caller hands to memattr_l1_svm_enable_npt().  All
+ * of memslot 0, L2's code, stack and page tables included, is mapped at the
+ * same L2 gpas.
+ */
+static inline struct memattr_tdp memattr_tdp_create(struct kvm_vm *vm,
+						    struct vmx_pages *vmx)
+{
+	struct userspace_mem_region *slot0 = memslot2region(vm, 0);
+	struct memattr_tdp tdp;
+
+	if (vmx) {
+		prepare_eptp(vmx, vm, 0);
+		tdp.root_gpa = vmx->eptp_gpa;
+		tdp.leaf_all = MEMATTR_EPT_LEAF_ALL;
+	} else {
+		tdp.root_gpa = vm_alloc_page_table(vm);
+		tdp.leaf_all = MEMATTR_NPT_LEAF_ALL;
+	}
+	memattr_tdp_map(vm, &tdp, slot0->region.guest_phys_addr,
+			slot0->region.guest_phys_addr,
+			slot0->region.memory_size / PAGE_SIZE);
+	return tdp;
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_NESTED_H */

@@ -27,6 +27,7 @@
 #include "svm_util.h"
 #include "test_util.h"
 #include "vmx.h"
+#include "kvm_memattr_nested.h"
 #include "kvm_memattr_util.h"
 
 /* The tested L1 pages, one per case. */
@@ -51,16 +52,8 @@
 /* IA32_VMX_EPT_VPID_CAP bits. */
 #define EPT_CAP_EXEC_ONLY	BIT_ULL(0)
 
-/*
- * Entries of EPT and NPT tables: bits 2:0 of a table entry grant everything
- * in both formats (EPT RWX, NPT P|RW|US), bit 1 is write in both.  Leaves
- * grant everything too and have their accessed and dirty bits set.
- */
-#define TABLE_ALL	0x7ull
-#define ENTRY_WRITABLE	BIT_ULL(1)
-#define EPT_LEAF_ALL	(TABLE_ALL | (6ull << 3) /* WB */ | BIT_ULL(8) | BIT_ULL(9))
-#define NPT_LEAF_ALL	(PTE_PRESENT_MASK | PTE_WRITABLE_MASK | PTE_USER_MASK | \
-			 PTE_ACCESSED_MASK | PTE_DIRTY_MASK)
+/* Bit 1 is write in both guest page table and EPT/NPT entries. */
+#define ENTRY_WRITABLE	MEMATTR_TDP_WRITABLE
 
 enum l2_op { OP_READ, OP_WRITE, OP_CALL, OP_ASK_L1 };
 
@@ -72,8 +65,7 @@ static uint64_t l2_op;
 static uint64_t l2_addr;
 
 /* Host side: the nested TDP tables of the current VM and L2's view. */
-static uint64_t tdp_root_gpa;
-static uint64_t tdp_leaf_all;
+static struct memattr_tdp tdp_tables;
 static uint64_t l2_base;
 
 #define L2_STACK_SIZE	512
@@ -159,10 +151,7 @@ static void l1_svm(struct svm_test_data *svm)
 	struct vmcb *vmcb = svm->vmcb;
 
 	generic_svm_setup(svm, l2_guest_code, &l2_stack[L2_STACK_SIZE - 1]);
-	if (npt_cr3) {
-		vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
-		vmcb->control.nested_cr3 = npt_cr3;
-	}
+	memattr_l1_svm_enable_npt(svm, npt_cr3);
 
 	for (;;) {
 		run_guest(vmcb, svm->vmcb_gpa);
@@ -244,28 +233,6 @@ static void l2_write_exits_then_lands(struct kvm_vcpu *vcpu, int page,
 		    "%s: the retried write did not land", what);
 }
 
-/* The entry of L2 gpa @l2_gpa in the nested EPT/NPT tables, created. */
-static uint64_t *tdp_entry(struct kvm_vm *vm, uint64_t l2_gpa)
-{
-	uint64_t *table = addr_gpa2hva(vm, tdp_root_gpa), *entry;
-	int level;
-
-	for (level = 3; level > 0; level--) {
-		entry = &table[(l2_gpa >> (PAGE_SHIFT + 9 * level)) & 0x1ff];
-		if (!(*entry & TABLE_ALL))
-			*entry = vm_alloc_page_table(vm) | TABLE_ALL;
-		table = addr_gpa2hva(vm, PTE_GET_PA(*entry));
-	}
-	return &table[(l2_gpa >> PAGE_SHIFT) & 0x1ff];
-}
-
-static void tdp_map(struct kvm_vm *vm, uint64_t l2_gpa, uint64_t l1_gpa,
-		    uint64_t npages)
-{
-	for (; npages--; l2_gpa += PAGE_SIZE, l1_gpa += PAGE_SIZE)
-		*tdp_entry(vm, l2_gpa) = l1_gpa | tdp_leaf_all;
-}
-
 /*
  * A VM whose vCPU runs L1, which runs L2 with nested TDP (@tdp) or without,
  * and, unless @l1_exec_only, tells L1 that its EPT has no execute-only
@@ -274,7 +241,6 @@ static void tdp_map(struct kvm_vm *vm, uint64_t l2_gpa, uint64_t l1_gpa,
 static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, bool tdp,
 				bool l1_exec_only)
 {
-	struct userspace_mem_region *slot0;
 	struct vmx_pages *vmx = NULL;
 	struct kvm_sregs sregs;
 	struct kvm_vm *vm;
@@ -311,20 +277,11 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, bool tdp,
 	npt_cr3 = 0;
 	l2_base = TEST_GPA;
 	if (tdp) {
-		if (is_vmx) {
-			prepare_eptp(vmx, vm, 0);
-			tdp_root_gpa = vmx->eptp_gpa;
-			tdp_leaf_all = EPT_LEAF_ALL;
-		} else {
-			tdp_root_gpa = npt_cr3 = vm_alloc_page_table(vm);
-			tdp_leaf_all = NPT_LEAF_ALL;
-		}
 		/* All of memslot 0, L2's code, stack and page tables included. */
-		slot0 = memslot2region(vm, 0);
-		tdp_map(vm, slot0->region.guest_phys_addr,
-			slot0->region.guest_phys_addr,
-			slot0->region.memory_size / PAGE_SIZE);
-		tdp_map(vm, L2_GPA, TEST_GPA, TEST_NPAGES);
+		tdp_tables = memattr_tdp_create(vm, vmx);
+		if (!is_vmx)
+			npt_cr3 = tdp_tables.root_gpa;
+		memattr_tdp_map(vm, &tdp_tables, L2_GPA, TEST_GPA, TEST_NPAGES);
 		l2_base = L2_GPA;
 	}
 
@@ -335,7 +292,8 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu, bool tdp,
 	 * mapping writable as soon as L1's is.
 	 */
 	if (tdp) {
-		entry = tdp_entry(vm, l2_base + PAGE_RESYNC * PAGE_SIZE);
+		entry = memattr_tdp_entry(vm, &tdp_tables,
+					  l2_base + PAGE_RESYNC * PAGE_SIZE);
 	} else {
 		entry = vm_get_page_table_entry(vm, l2_base + PAGE_RESYNC * PAGE_SIZE);
 		*entry |= PTE_ACCESSED_MASK | PTE_DIRTY_MASK;

@@ -260,4 +260,86 @@ static inline uint64_t memattr_vcpu_stat(struct kvm_vcpu *vcpu, const char *name
 	return value;
 }
 
+static inline bool memattr_tdp_mmu_enabled(void)
+{
+	return kvm_is_tdp_enabled() && get_kvm_param_bool("tdp_mmu");
+}
+
+/* The MMU that KVM runs the VMs on: TDP MMU, legacy MMU or shadow paging. */
+static inline const char *memattr_mmu_name(void)
+{
+	if (!kvm_is_tdp_enabled())
+		return "shadow paging";
+	return memattr_tdp_mmu_enabled() ? "TDP MMU" : "legacy MMU";
+}
+
+/* The gpa of the 4K page table that holds the PTE of @gva. */
+static inline uint64_t memattr_pte_table_gpa(struct kvm_vm *vm, uint64_t gva)
+{
+	return addr_hva2gpa(vm, vm_get_page_table_entry(vm, gva)) & ~(PAGE_SIZE - 1);
+}
+
+/*
+ * Shadow paging's resync of an unsync guest page table on INVLPG
+ * (FNAME(sync_spte)), which rebuilds an SPTE from the gPTE.
+ * memattr_resync_map() maps a gva through a gPTE with A and D set (with D
+ * clear, the resync would keep the SPTE read-only) and a writable alias of
+ * its page table; memattr_guest_resync() reads the gva, so that KVM shadows
+ * the gPTE, changes the gPTE through the alias (a last-level table that the
+ * guest writes goes unsync instead of being write-protected) and INVLPGs
+ * the gva: KVM resyncs its SPTE.  Under TDP the guest's page tables are the
+ * CPU's, and nothing is resynced.
+ */
+static struct {
+	uint64_t pte;		/* The gva of the gPTE, through the alias. */
+	uint64_t set;		/* The bits that the guest sets in it, */
+	uint64_t clear;		/* and those it clears. */
+} memattr_resync;
+
+static inline void memattr_guest_resync(uint64_t gva)
+{
+	volatile uint64_t *pte = (volatile uint64_t *)READ_ONCE(memattr_resync.pte);
+
+	READ_ONCE(*(volatile uint64_t *)gva);
+	*pte = (*pte | READ_ONCE(memattr_resync.set)) &
+	       ~READ_ONCE(memattr_resync.clear);
+	asm volatile("invlpg (%0)" :: "r"(gva) : "memory");
+}
+
+/*
+ * Map @gva, alone in its 512G region (every level of its page tables below
+ * the PML4 is its own), to @gpa through a gPTE with A and D set, @clear set
+ * and @set clear, which memattr_guest_resync(@gva) then flips.  The alias
+ * lives in the next 2M region, so that its own PTE is in another table: a
+ * write to a table that translates the write itself is emulated.  CR0.WP is
+ * set, so that R/W=0 binds the guest's supervisor writes.  Returns the gPTE.
+ */
+static inline uint64_t *memattr_resync_map(struct kvm_vcpu *vcpu, uint64_t gva,
+					   uint64_t gpa, uint64_t set,
+					   uint64_t clear)
+{
+	uint64_t alias_gva = gva + PG_SIZE_2M, pt_gpa;
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_sregs sregs;
+	uint64_t *pte;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.cr0 |= X86_CR0_WP;
+	vcpu_sregs_set(vcpu, &sregs);
+
+	virt_pg_map(vm, gva, gpa);
+	pte = vm_get_page_table_entry(vm, gva);
+	pt_gpa = addr_hva2gpa(vm, pte) & ~(PAGE_SIZE - 1);
+	virt_pg_map(vm, alias_gva, pt_gpa);
+	TEST_ASSERT(memattr_pte_table_gpa(vm, alias_gva) != pt_gpa,
+		    "The alias must not be translated by the table it aliases");
+
+	*pte = (*pte | PTE_ACCESSED_MASK | PTE_DIRTY_MASK | clear) & ~set;
+	memattr_resync.pte = alias_gva + ((uint64_t)pte & (PAGE_SIZE - 1));
+	memattr_resync.set = set;
+	memattr_resync.clear = clear;
+	sync_global_to_guest(vm, memattr_resync);
+	return pte;
+}
+
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */
