@@ -8,8 +8,10 @@
  * keep their semantics on a permitted sub-page and exit on a denied one;
  * writes through the forced emulation prefix, and a movs from MMIO whose
  * destination is a denied sub-page, exit like the CPU's writes, and reads
- * through the emulator are never denied.  kvm_memattr_subpage_write_test
- * covers the plain writes and reads.
+ * through the emulator are never denied; an instruction that the emulator
+ * cannot run, writing to a permitted sub-page, exits to the VMM instead of
+ * raising #UD in the guest.  kvm_memattr_subpage_write_test covers the
+ * plain writes and reads.
  *
  * Every case runs in software mode and, where advertised, in hardware mode;
  * in hardware mode, the CPU decides where a rep string store stops inside
@@ -372,6 +374,65 @@ static bool test_mmio_movs(void)
 	return true;
 }
 
+/* The first byte of fistpll (%rdi), where RIP must be at the exit. */
+#define FISTP_OPCODE	0xdf
+
+/*
+ * Case 6: x87 fistp, which KVM's emulator does not implement, storing 8
+ * bytes to a permitted sub-page of a protected page.  In software mode KVM
+ * emulates every write to such a page: KVM_RUN returns
+ * KVM_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_EMULATION) with RIP at the
+ * instruction, nothing written and no exception queued for the guest (patch
+ * 0043); once the VMM drops the map, KVM_RUN lets the CPU run it.  Buggy
+ * kernel: KVM queues #UD as for an instruction the guest got wrong, which
+ * the guest takes when KVM_RUN resumes it.  In hardware mode the CPU writes
+ * the permitted sub-page itself, without an exit.
+ */
+static bool test_unemulated_write(void)
+{
+	const char *what = "x87 fistp to a permitted sub-page";
+	uint64_t page = sp_gpa(11, 0), dst = sp_gpa(11, 1) + 8;
+	struct kvm_vcpu_events events;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = sp_create_vm(&vcpu);
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	uint8_t *insn;
+	int r;
+
+	subpage_set_one(vm, page, sp_deny(BIT(2)));
+	if (!sp_software()) {
+		sp_write_ok(vcpu, SP_OP_X87_STORE, dst, SP_VALUE, 8, what);
+		kvm_vm_free(vm);
+		return true;
+	}
+
+	sp_start_write(vm, SP_OP_X87_STORE, dst, SP_VALUE, 8);
+	r = _vcpu_run(vcpu);
+	TEST_ASSERT(!r && run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
+		    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION,
+		    "%s: KVM_RUN returned %d (errno %d), exit reason %s, suberror %u; expected an emulation failure",
+		    what, r, errno, exit_reason_str(run->exit_reason),
+		    run->internal.suberror);
+	vcpu_regs_get(vcpu, &regs);
+	insn = addr_gva2hva(vm, regs.rip);
+	TEST_ASSERT(insn[0] == FISTP_OPCODE,
+		    "%s: RIP 0x%llx is not at the fistp (byte 0x%x)", what,
+		    regs.rip, insn[0]);
+	vcpu_events_get(vcpu, &events);
+	TEST_ASSERT(!events.exception.injected && !events.exception.pending,
+		    "%s: KVM queued exception %u for the guest", what,
+		    events.exception.nr);
+	sp_assert_memory(vm, what);
+
+	subpage_set_one(vm, page, SP_ALL);
+	sp_expect_done(vcpu, "x87 fistp retried once the map is dropped");
+	sp_expect_value(dst, SP_VALUE, 8);
+	sp_assert_memory(vm, "x87 fistp retried once the map is dropped");
+	kvm_vm_free(vm);
+	return true;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
@@ -380,6 +441,7 @@ int main(int argc, char *argv[])
 		{ "3. lock cmpxchg and xchg", test_locked },
 		{ "4. forced emulation", test_forced_emulation },
 		{ "5. movs from MMIO", test_mmio_movs },
+		{ "6. a write the emulator cannot run", test_unemulated_write },
 	};
 
 	TEST_REQUIRE(kvm_is_forced_emulation_enabled());

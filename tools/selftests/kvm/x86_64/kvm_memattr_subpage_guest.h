@@ -54,6 +54,7 @@ enum sp_op {
 	SP_OP_CMPXCHG,		/* lock cmpxchgq val to dst if it holds src */
 	SP_OP_FEP_CMPXCHG,	/* the same, forced emulation */
 	SP_OP_XCHG,		/* xchgq val with dst */
+	SP_OP_X87_STORE,	/* fistpll of val to dst: not emulated */
 };
 
 /* The command of the host, written before each instruction. */
@@ -165,6 +166,12 @@ static void sp_guest_code(void)
 		case SP_OP_XCHG:
 			asm volatile("xchgq %0, (%1)" : "+r"(val) : "r"(dst)
 				     : "memory");
+			break;
+		case SP_OP_X87_STORE:
+			/* fistpll (%rdi) is df 3f: no prefix. */
+			asm volatile("fildll %1\n\t"
+				     "fistpll (%0)"
+				     : : "D"(dst), "m"(val) : "memory");
 			break;
 		default:
 			GUEST_FAIL("Unknown op %lu", sp_cmd.op);
