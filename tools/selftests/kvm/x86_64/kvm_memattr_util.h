@@ -107,6 +107,18 @@ static inline void memattr_guest_loop(void (*run_op)(uint64_t op, uint64_t arg,
 	}
 }
 
+/* In the guest: WRMSR of @val to @msr, which must succeed and read back. */
+static inline void memattr_guest_wrmsr(uint64_t msr, uint64_t val)
+{
+	uint8_t vector = wrmsr_safe(msr, val);
+
+	__GUEST_ASSERT(!vector, "WRMSR 0x%lx = 0x%lx raised vector %u",
+		       msr, val, vector);
+	__GUEST_ASSERT(rdmsr(msr) == val,
+		       "MSR 0x%lx reads 0x%lx, not the 0x%lx written",
+		       msr, rdmsr(msr), val);
+}
+
 /* KVM_RUN returned for GUEST_SYNC(@stage). */
 static inline void memattr_assert_sync(struct kvm_vcpu *vcpu, uint64_t stage,
 				       const char *what)
