@@ -9,6 +9,8 @@
  * and event flags pages).  Like the CPU's own accesses, a denied access
  * ends KVM_RUN with KVM_EXIT_MEMORY_FAULT for the page and changes nothing,
  * and KVM_RUN retries the instruction once the VMM relaxes the attributes.
+ * And one access KVM makes on its own: the delivery of a synthetic timer's
+ * message, which reads the slot before it writes.
  * KVM's in-kernel hypercalls return only a status, never write an output
  * page: there is no output case.
  */
@@ -46,6 +48,18 @@
 #define HV_X64_MSR_TSC_REFERENCE_ENABLE	BIT_ULL(0)
 #define HV_SYNIC_SIMP_ENABLE		BIT_ULL(0)
 #define HV_SYNIC_SIEFP_ENABLE		BIT_ULL(0)
+
+/* SynIC (TLFS): SCONTROL's enable, a synthetic timer's config, messages. */
+#define HV_SYNIC_CONTROL_ENABLE		BIT_ULL(0)
+#define STIMER_ENABLE			BIT_ULL(0)
+#define STIMER_AUTO_ENABLE		BIT_ULL(3)
+#define STIMER_SINTX_SHIFT		16
+#define HVMSG_NONE			0
+#define HVMSG_TIMER_EXPIRED		0x80000010u
+#define MESSAGE_SIZE			256
+/* Timer 0 sends its messages to SINT 2, vector 0x41 (left pending: IF=0). */
+#define TIMER_SINT			2
+#define TIMER_VECTOR			0x41
 
 /* A vector KVM accepts for a synthetic IPI (HV_IPI_LOW_VECTOR is 0x10). */
 #define IPI_VECTOR	0x40
@@ -113,11 +127,18 @@ static uint8_t *page_hva(struct kvm_vm *vm, int page)
 	return addr_gpa2hva(vm, page_gpa(page));
 }
 
-/* A vCPU with Hyper-V CPUID, parked in its command loop. */
-static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
+/*
+ * A vCPU with Hyper-V CPUID, parked in its command loop; @write_only enables
+ * KVM_CAP_MEMORY_ATTRIBUTES_EMULATED (NO_READ without NO_WRITE everywhere)
+ * before the vCPU exists.
+ */
+static struct kvm_vm *__create_vm(struct kvm_vcpu **vcpu, bool write_only)
 {
-	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+	struct kvm_vm *vm = vm_create(1);
 
+	if (write_only)
+		vm_enable_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES_EMULATED, 0);
+	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vcpu_set_hv_cpuid(*vcpu);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_NPAGES, 0);
@@ -125,6 +146,11 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
 	memset(page_hva(vm, 0), FILL_BYTE, TEST_NPAGES * PAGE_SIZE);
 	memattr_run_to_sync(*vcpu, 0, "start");
 	return vm;
+}
+
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
+{
+	return __create_vm(vcpu, false);
 }
 
 static void enable_hypercall_page(struct kvm_vcpu *vcpu)
@@ -315,12 +341,83 @@ static bool test_registered_pages(void)
 	return true;
 }
 
+/*
+ * The guest's WRMSR of @val to @msr, run to its end; SynIC MSRs exit
+ * KVM_EXIT_HYPERV on the way.
+ */
+static void run_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val,
+		      const char *what)
+{
+	memattr_start_op(vcpu->vm, OP_WRMSR, msr, val);
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason == KVM_EXIT_HYPERV)
+		vcpu_run(vcpu);
+	memattr_assert_sync(vcpu, 1, what);
+	memattr_run_to_sync(vcpu, 0, what);
+}
+
+static uint32_t timer_message_type(struct kvm_vm *vm)
+{
+	uint8_t *slot = page_hva(vm, SYNIC_MSG_PAGE) + TIMER_SINT * MESSAGE_SIZE;
+
+	return *(uint32_t *)slot;
+}
+
+/*
+ * Case 4: a SynIC message slot the guest may not read.  KVM delivers a
+ * synthetic timer's message by reading the slot's message type and then
+ * writing either the message (type HVMSG_NONE) or the slot's msg_pending
+ * flag (synic_deliver_msg()): with the page write-only, what it writes
+ * would tell the guest whether the slot was empty.  Protected: nothing is
+ * written, the timer's message stays pending (the one-shot timer stays
+ * enabled); once the VMM relaxes the page and the guest writes EOM, KVM
+ * delivers it.  Buggy kernel: KVM reads the type, writes the message into
+ * the write-only page at once.
+ */
+static bool test_synic_message_slot(void)
+{
+	const char *what = "SynIC timer message, message page write-only";
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = __create_vm(&vcpu, true);
+	vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_SYNIC, 0);
+	run_wrmsr(vcpu, HV_X64_MSR_SCONTROL, HV_SYNIC_CONTROL_ENABLE, what);
+	run_wrmsr(vcpu, HV_X64_MSR_SIMP, page_gpa(SYNIC_MSG_PAGE) |
+		  HV_SYNIC_SIMP_ENABLE, what);
+	run_wrmsr(vcpu, HV_X64_MSR_SINT0 + TIMER_SINT, TIMER_VECTOR, what);
+	run_wrmsr(vcpu, HV_X64_MSR_STIMER0_CONFIG, STIMER_AUTO_ENABLE |
+		  (uint64_t)TIMER_SINT << STIMER_SINTX_SHIFT, what);
+	TEST_ASSERT_EQ(timer_message_type(vm), HVMSG_NONE);
+
+	/* A count in the past: the one-shot timer expires at once. */
+	memattr_set(vm, page_gpa(SYNIC_MSG_PAGE), PAGE_SIZE, NR | NX);
+	run_wrmsr(vcpu, HV_X64_MSR_STIMER0_COUNT, 1, what);
+	run_wrmsr(vcpu, HV_X64_MSR_EOM, 0, what);
+	TEST_ASSERT(timer_message_type(vm) == HVMSG_NONE,
+		    "%s: KVM wrote message type 0x%x into the slot", what,
+		    timer_message_type(vm));
+	TEST_ASSERT(vcpu_get_msr(vcpu, HV_X64_MSR_STIMER0_CONFIG) & STIMER_ENABLE,
+		    "%s: the timer should stay enabled, its message pending", what);
+
+	memattr_set(vm, page_gpa(SYNIC_MSG_PAGE), PAGE_SIZE, 0);
+	run_wrmsr(vcpu, HV_X64_MSR_EOM, 0, what);
+	TEST_ASSERT(timer_message_type(vm) == HVMSG_TIMER_EXPIRED,
+		    "%s: once readable, the message should be delivered, slot type 0x%x",
+		    what, timer_message_type(vm));
+	kvm_vm_free(vm);
+	pr_info("%s: nothing written, the message pending; relaxed, delivered at EOM\n",
+		what);
+	return true;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct memattr_case cases[] = {
 		{ "1. the hypercall page", test_hypercall_page },
 		{ "2. hypercall input", test_hypercall_input },
 		{ "3. pages KVM writes later", test_registered_pages },
+		{ "4. SynIC message slot", test_synic_message_slot },
 	};
 
 	TEST_REQUIRE(memattr_supported_by_default_vm() & NW);
