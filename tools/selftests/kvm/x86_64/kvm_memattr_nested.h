@@ -154,4 +154,18 @@ static inline struct memattr_tdp memattr_tdp_create(struct kvm_vm *vm,
 	return tdp;
 }
 
+/* In L2 (guest mode); the nested state is at most VMCS12 and its shadow. */
+static inline bool memattr_vcpu_in_l2(struct kvm_vcpu *vcpu)
+{
+	static union {
+		struct kvm_nested_state state;
+		uint8_t bytes[sizeof(struct kvm_nested_state) +
+			      2 * KVM_STATE_NESTED_VMX_VMCS_SIZE];
+	} nested;
+
+	nested.state.size = sizeof(nested);
+	vcpu_nested_state_get(vcpu, &nested.state);
+	return nested.state.flags & KVM_STATE_NESTED_GUEST_MODE;
+}
+
 #endif /* SELFTEST_KVM_MEMATTR_NESTED_H */

@@ -173,15 +173,10 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpu)
 static void insn_exits(struct kvm_vcpu *vcpu, uint64_t attributes,
 		       uint64_t flag, const char *insn, const char *what)
 {
-	struct kvm_regs regs;
-
 	memattr_run_to_sync(vcpu, STAGE_INSN, what);
 	memattr_run_denied(vcpu, TEST_GPA, addr_gpa2hva(vcpu->vm, TEST_GPA),
 			   attributes, flag, what);
-	vcpu_regs_get(vcpu, &regs);
-	TEST_ASSERT(!memcmp(addr_gva2hva(vcpu->vm, regs.rip), insn, strlen(insn)),
-		    "%s: RIP 0x%llx is not at the instruction, which must be retried",
-		    what, regs.rip);
+	memattr_assert_rip_at(vcpu, insn, what);
 }
 
 /* Whether the page at @hva holds the u64 @value at an aligned offset. */

@@ -332,20 +332,6 @@ static void sync_l2_counts(struct kvm_vm *vm)
 	sync_global_from_guest(vm, l2_resumes);
 }
 
-/* In L2 (guest mode); the nested state is at most VMCS12 and its shadow. */
-static bool vcpu_in_l2(struct kvm_vcpu *vcpu)
-{
-	static union {
-		struct kvm_nested_state state;
-		uint8_t bytes[sizeof(struct kvm_nested_state) +
-			      2 * KVM_STATE_NESTED_VMX_VMCS_SIZE];
-	} nested;
-
-	nested.state.size = sizeof(nested);
-	vcpu_nested_state_get(vcpu, &nested.state);
-	return nested.state.flags & KVM_STATE_NESTED_GUEST_MODE;
-}
-
 /*
  * L2 reports GUEST_SYNC(L2_SYNC), and the VMM narrows the rights on the
  * page while the vCPU is in L2: before it re-enters L2, at every KVM_RUN
@@ -364,7 +350,7 @@ static void deny_in_l2(struct kvm_vcpu *vcpu, enum page_case tc, uint64_t gpa)
 
 	memattr_run_to_sync(vcpu, L2_SYNC, what);
 	sync_l2_counts(vm);
-	TEST_ASSERT(vcpu_in_l2(vcpu) && l2_runs == 1,
+	TEST_ASSERT(memattr_vcpu_in_l2(vcpu) && l2_runs == 1,
 		    "%s: GUEST_SYNC(L2_SYNC) does not come from L2", what);
 
 	memattr_set(vm, gpa, PAGE_SIZE, page_cases[tc].attributes);
@@ -378,7 +364,7 @@ static void deny_in_l2(struct kvm_vcpu *vcpu, enum page_case tc, uint64_t gpa)
 		TEST_ASSERT(l2_resumes == 0,
 			    "%s: L2 went on after its GUEST_SYNC before exit %d",
 			    what, i);
-		TEST_ASSERT(vcpu_in_l2(vcpu), "%s: the vCPU left L2 at exit %d",
+		TEST_ASSERT(memattr_vcpu_in_l2(vcpu), "%s: the vCPU left L2 at exit %d",
 			    what, i);
 	}
 	memattr_set(vm, gpa, PAGE_SIZE, 0);
@@ -397,9 +383,7 @@ static bool run_case(enum page_case tc)
 	const char *what = page_cases[tc].name;
 	const char *insn = is_vmx ? VMLAUNCH_BYTES : VMRUN_BYTES;
 	struct kvm_vcpu *vcpu;
-	struct kvm_regs regs;
 	struct kvm_vm *vm;
-	struct ucall uc;
 	uint64_t gpa;
 
 	if (page_cases[tc].vmx != is_vmx) {
@@ -422,22 +406,10 @@ static bool run_case(enum page_case tc)
 		sync_l2_counts(vm);
 		TEST_ASSERT(l2_runs == 0,
 			    "%s: L2 ran %lu times before the exit", what, l2_runs);
-		vcpu_regs_get(vcpu, &regs);
-		TEST_ASSERT(!memcmp(addr_gva2hva(vm, regs.rip), insn, strlen(insn)),
-			    "%s: RIP 0x%llx is not at the VM entry, which must be retried",
-			    what, regs.rip);
+		memattr_assert_rip_at(vcpu, insn, what);
 	}
 
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("%s: unexpected exit %s after the attributes were cleared",
-			  what, exit_reason_str(vcpu->run->exit_reason));
-	}
+	memattr_run_to_done(vcpu, what);
 	sync_l2_counts(vm);
 	TEST_ASSERT(l2_runs == 1,
 		    "%s: L2 ran %lu times, expected once", what, l2_runs);

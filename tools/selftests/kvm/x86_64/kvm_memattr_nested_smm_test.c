@@ -102,21 +102,7 @@ static void run_to_l2_again(const char *what)
 /* L2 exits to L1, which is done: the nested state survived the SMI. */
 static void run_to_done(const char *what)
 {
-	struct ucall uc;
-	int r;
-
-	r = _vcpu_run(vcpu);
-	TEST_ASSERT(!r, "%s: KVM_RUN failed (errno %d), exit reason %s",
-		    what, errno, exit_reason_str(vcpu->run->exit_reason));
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("%s: expected L1 to be done, got exit %s", what,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
+	memattr_run_to_done(vcpu, what);
 	kvm_vm_free(vm);
 }
 

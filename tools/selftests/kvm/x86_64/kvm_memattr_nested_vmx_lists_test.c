@@ -229,20 +229,6 @@ static void assert_vmx_controls(enum list_case tc)
 		    ctls2, kvm_get_feature_msr(MSR_IA32_VMX_VMFUNC));
 }
 
-/* In L2 (guest mode); the nested state is at most VMCS12 and its shadow. */
-static bool vcpu_in_l2(struct kvm_vcpu *vcpu)
-{
-	static union {
-		struct kvm_nested_state state;
-		uint8_t bytes[sizeof(struct kvm_nested_state) +
-			      2 * KVM_STATE_NESTED_VMX_VMCS_SIZE];
-	} nested;
-
-	nested.state.size = sizeof(nested);
-	vcpu_nested_state_get(vcpu, &nested.state);
-	return nested.state.flags & KVM_STATE_NESTED_GUEST_MODE;
-}
-
 /*
  * L1 reports the gpa it named in VMCS12, and the VMM makes that page
  * no-access: VMLAUNCH exits READ for it, with the page unchanged
@@ -254,9 +240,7 @@ static bool run_case(enum list_case tc)
 {
 	const char *what = list_cases[tc].name;
 	struct kvm_vcpu *vcpu;
-	struct kvm_regs regs;
 	struct kvm_vm *vm;
-	struct ucall uc;
 	uint64_t gpa;
 
 	assert_vmx_controls(tc);
@@ -265,25 +249,12 @@ static bool run_case(enum list_case tc)
 	memattr_run_denied(vcpu, gpa, addr_gpa2hva(vm, gpa), NR | NW | NX,
 			   KVM_MEMORY_EXIT_FLAG_READ, what);
 	sync_global_from_guest(vm, l2_progress);
-	TEST_ASSERT(!l2_progress && !vcpu_in_l2(vcpu),
+	TEST_ASSERT(!l2_progress && !memattr_vcpu_in_l2(vcpu),
 		    "%s: L2 ran (progress %lu) or the vCPU is in L2 at the exit",
 		    what, l2_progress);
-	vcpu_regs_get(vcpu, &regs);
-	TEST_ASSERT(!memcmp(addr_gva2hva(vm, regs.rip), VMLAUNCH_BYTES,
-			    strlen(VMLAUNCH_BYTES)),
-		    "%s: RIP 0x%llx is not at VMLAUNCH, which must be retried",
-		    what, regs.rip);
+	memattr_assert_rip_at(vcpu, VMLAUNCH_BYTES, what);
 
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("%s: unexpected exit %s after the attributes were cleared",
-			  what, exit_reason_str(vcpu->run->exit_reason));
-	}
+	memattr_run_to_done(vcpu, what);
 	kvm_vm_free(vm);
 	pr_info("%s: READ exit at VMLAUNCH; retried, L2 used the page\n", what);
 	return true;

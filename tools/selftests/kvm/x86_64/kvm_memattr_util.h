@@ -151,6 +151,37 @@ static inline void memattr_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage,
 	memattr_assert_sync(vcpu, stage, what);
 }
 
+/* KVM_RUN runs the guest to its GUEST_DONE(). */
+static inline void memattr_run_to_done(struct kvm_vcpu *vcpu, const char *what)
+{
+	struct ucall uc;
+	int r = _vcpu_run(vcpu);
+
+	TEST_ASSERT(!r, "%s: KVM_RUN failed (errno %d), exit reason %s",
+		    what, errno, exit_reason_str(vcpu->run->exit_reason));
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("%s: expected the guest to be done, got exit %s",
+			  what, exit_reason_str(vcpu->run->exit_reason));
+	}
+}
+
+/* The vCPU stopped with RIP at the instruction that starts with @insn. */
+static inline void memattr_assert_rip_at(struct kvm_vcpu *vcpu,
+					 const char *insn, const char *what)
+{
+	struct kvm_regs regs;
+
+	vcpu_regs_get(vcpu, &regs);
+	TEST_ASSERT(!memcmp(addr_gva2hva(vcpu->vm, regs.rip), insn, strlen(insn)),
+		    "%s: RIP 0x%llx is not at the instruction, which must be retried",
+		    what, regs.rip);
+}
+
 /* Give the guest of memattr_guest_loop(), parked at GUEST_SYNC(0), its next op. */
 static inline void memattr_start_op(struct kvm_vm *vm, uint64_t op, uint64_t arg,
 				    uint64_t val)
