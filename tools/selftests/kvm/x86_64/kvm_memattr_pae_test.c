@@ -32,9 +32,11 @@
  * PDPTEs unchecked and the guest reads DATA_B (KVM_EXIT_IO instead of the
  * memory fault); seen under shadow paging (MOV to CR3) and EPT (CR0).
  *
- * Under QEMU's SVM with NPT only the MOV to CR3 runs: there, KVM's
- * emulation of any intercepted instruction of a 32-bit PAE guest shuts the
- * guest down, without attributes too (not investigated further).
+ * Under QEMU's SVM with NPT only the MOV to CR3 runs: QEMU's TCG (7.2 to
+ * 10.0) sets the accessed bit, reserved there, in the legacy PAE PDPTEs it
+ * walks, so KVM's next load of them finds them invalid and injects #GP,
+ * which the guest's 64-bit IDT turns into a shutdown, without attributes
+ * too.  Real CPUs do not write PDPTEs.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -73,6 +75,7 @@
 
 #define PAE_PRESENT	BIT_ULL(0)
 #define PAE_WRITABLE	BIT_ULL(1)
+#define PAE_ACCESSED	BIT_ULL(5)	/* Reserved in a PDPTE. */
 #define PAE_LARGE	BIT_ULL(7)
 
 #define REPORT_PORT	0x80
@@ -340,13 +343,13 @@ int main(int argc, char *argv[])
 
 	test_mov_cr3(vcpu);
 	/*
-	 * Under QEMU's SVM with NPT, every instruction of a 32-bit PAE guest
-	 * that KVM intercepts and emulates shuts the guest down, in the
-	 * controls too, without attributes; KVM's paths are those shadow
-	 * paging takes, run there.
+	 * Under QEMU's SVM with NPT, the CPU sets the reserved accessed bit in
+	 * the PDPTEs it walked (see above): every later load by KVM fails, in
+	 * the controls too.  KVM's paths are those shadow paging takes, run
+	 * there; a CPU that leaves the PDPTEs alone runs them here too.
 	 */
-	if (npt_reads_at_walk()) {
-		pr_info("MOV to CR0 and CR4, emulated MOV to CR3: not run on SVM with NPT (under QEMU TCG, KVM's emulation of a 32-bit PAE guest's instruction shuts it down, without attributes too)\n");
+	if (page_hva(vm, PDPT_A_GPA)[(TEST_GPA >> 30) & 3] & PAE_ACCESSED) {
+		pr_info("MOV to CR0 and CR4, emulated MOV to CR3: not run on SVM with NPT (QEMU TCG sets the reserved accessed bit in the PDPTEs it walks, so KVM's later loads fail, without attributes too)\n");
 	} else {
 		test_reload(vcpu, 0, pae_mov_cr0, CR0_PAGING | X86_CR0_CD,
 			    "MOV to CR0 setting CD, PDPT made NO_READ");
